@@ -30,12 +30,8 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
-        "sensors": [
-            {"integration-name": "Vobiz", "python-modules": ["vobiz_provider.sensors.recording"]}
-        ],
-        "triggers": [
-            {"integration-name": "Vobiz", "python-modules": ["vobiz_provider.triggers.recording"]}
-        ],
+        "sensors": [{"integration-name": "Vobiz", "python-modules": ["vobiz_provider.sensors.recording"]}],
+        "triggers": [{"integration-name": "Vobiz", "python-modules": ["vobiz_provider.triggers.recording"]}],
         "hooks": [{"integration-name": "Vobiz", "python-modules": ["vobiz_provider.hooks.vobiz"]}],
         "connection-types": [
             {

@@ -1,0 +1,78 @@
+"""Typed errors raised by the provider; each says what was asked and what came back, never the token."""
+
+from __future__ import annotations
+
+
+class VobizError(Exception):
+    """Base of every error this provider raises about Vobiz.
+
+    :param message: what was asked and what came back.
+    :param status_code: the HTTP status Vobiz answered with, if any.
+    :param api_id: Vobiz's request correlation id, if the answer carried one.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None, api_id: str | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.api_id = api_id
+
+
+class VobizConfigError(VobizError, ValueError):
+    """The Airflow connection or an argument is unusable; raised before any request is sent."""
+
+
+class VobizAuthError(VobizError):
+    """401/403: wrong credentials, an unscoped host, or a wrongly cased path (Vobiz answers 401 for those)."""
+
+
+class VobizNotFoundError(VobizError):
+    """404: the room, recording or file does not exist (or not yet)."""
+
+
+class VobizClientError(VobizError):
+    """Another 4xx that retrying cannot fix."""
+
+
+class VobizRateLimitError(VobizError):
+    """429: the account's rate or concurrency limit.
+
+    :param retry_after: seconds Vobiz asked us to wait, if it said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = 429,
+        api_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, api_id=api_id)
+        self.retry_after = retry_after
+
+
+class VobizServerError(VobizError):
+    """5xx from Vobiz."""
+
+
+class VobizOutcomeUnknownError(VobizServerError):
+    """A non-idempotent request may or may not have taken effect; it is not replayed blindly."""
+
+
+class VobizConnectionError(VobizError):
+    """The request could not be completed at the transport level.
+
+    :param sent: whether the request may have reached Vobiz (a read timeout or reset after sending).
+    """
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+class VobizResponseError(VobizError):
+    """Vobiz answered with something this provider cannot use (malformed JSON, missing fields)."""
+
+
+class VobizTransferError(VobizError):
+    """A file transfer ended short or longer than announced."""

@@ -1,0 +1,162 @@
+"""The Vobiz connection, read and checked once: base URL, credentials, timeout, retries, credential hosts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from vobiz_provider.exceptions import VobizConfigError
+
+DEFAULT_BASE_URL = "https://api.vobiz.ai"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_AUTH_HOSTS = ("*.vobiz.ai",)
+# Extras the provider consumes; they must never reach HttpHook's "unknown extras become headers" path.
+PROVIDER_EXTRAS = frozenset({"timeout", "max_retries", "auth_hosts"})
+
+
+class ConnectionLike(Protocol):
+    """The parts of an Airflow ``Connection`` the provider reads (sync and async lookups agree)."""
+
+    @property
+    def conn_id(self) -> str | None: ...
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def login(self) -> str | None: ...
+    @property
+    def password(self) -> str | None: ...
+    @property
+    def port(self) -> int | None: ...
+    @property
+    def extra_dejson(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class VobizSettings:
+    """Everything the transports need from the connection.
+
+    :param conn_id: the Airflow connection id, for messages.
+    :param base_url: scheme, host and optional port of the API, no trailing slash.
+    :param auth_id: the Auth ID (``MA_...``/``SA_...``).
+    :param auth_token: the Auth Token; never put in a message or a log line.
+    :param timeout: seconds per request, connect and read.
+    :param max_retries: retries allowed for retryable failures.
+    :param auth_hosts: further host patterns that may receive the credentials.
+    """
+
+    conn_id: str
+    base_url: str
+    auth_id: str
+    auth_token: str
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    auth_hosts: tuple[str, ...] = DEFAULT_AUTH_HOSTS
+
+    def __repr__(self) -> str:
+        return f"VobizSettings(conn_id={self.conn_id!r}, base_url={self.base_url!r}, auth_id={self.auth_id!r})"
+
+    @property
+    def api_host(self) -> str:
+        return (urlsplit(self.base_url).hostname or "").lower()
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"X-Auth-ID": self.auth_id, "X-Auth-Token": self.auth_token}
+
+    @classmethod
+    def from_connection(
+        cls, conn: ConnectionLike, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> VobizSettings:
+        """Validate ``conn``; every message names the connection id and the field at fault."""
+        conn_id = conn.conn_id or "<unnamed>"
+
+        def fail(field: str, problem: str) -> VobizConfigError:
+            return VobizConfigError(f"Vobiz connection {conn_id!r}: {field} {problem}")
+
+        auth_id = (conn.login or "").strip()
+        token = conn.password or ""
+        if not auth_id:
+            raise fail("login", "(Auth ID) is empty; set it to your MA_... or SA_... account id")
+        if not token:
+            raise fail("password", "(Auth Token) is empty")
+        extra = conn.extra_dejson
+        if not isinstance(extra, Mapping):
+            raise fail("extra", "must be a JSON object")
+        return cls(
+            conn_id=conn_id,
+            base_url=_base_url(conn.host, conn.port, fail),
+            auth_id=auth_id,
+            auth_token=token,
+            timeout=_timeout(extra.get("timeout") if timeout is None else timeout, fail),
+            max_retries=_max_retries(extra.get("max_retries") if max_retries is None else max_retries, fail),
+            auth_hosts=_auth_hosts(extra.get("auth_hosts"), fail),
+        )
+
+
+class _Fail(Protocol):
+    def __call__(self, field: str, problem: str) -> VobizConfigError: ...
+
+
+def _base_url(host: str | None, port: int | None, fail: _Fail) -> str:
+    raw = (host or "").strip() or DEFAULT_BASE_URL
+    if "://" not in raw:
+        raw = f"https://{raw}"
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise fail("host", f"is not an http(s) URL or host name: {host!r}")
+    try:
+        explicit_port = parts.port
+    except ValueError:
+        raise fail("host", f"has an invalid port: {host!r}") from None
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    if port and explicit_port is None:
+        netloc = f"{netloc}:{port}"
+    return f"{parts.scheme}://{netloc}"
+
+
+def _timeout(value: Any, fail: _Fail) -> float:
+    if value is None or value == "":
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise fail("extra 'timeout'", f"must be a number of seconds, got {value!r}") from None
+    if isinstance(value, bool) or not 0 < seconds <= 3600:
+        raise fail("extra 'timeout'", f"must be between 0 and 3600 seconds, got {value!r}")
+    return seconds
+
+
+def _max_retries(value: Any, fail: _Fail) -> int:
+    if value is None or value == "":
+        return DEFAULT_MAX_RETRIES
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise fail("extra 'max_retries'", f"must be a whole number, got {value!r}")
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        raise fail("extra 'max_retries'", f"must be a whole number, got {value!r}") from None
+    if not 0 <= count <= 100:
+        raise fail("extra 'max_retries'", f"must be between 0 and 100, got {value!r}")
+    return count
+
+
+def _auth_hosts(value: Any, fail: _Fail) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_AUTH_HOSTS
+    if isinstance(value, str):
+        # The UI may store a comma separated string; a JSON list is the documented form.
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise fail("extra 'auth_hosts'", f"must be a list of host names, got {value!r}")
+    hosts = []
+    for item in value:
+        host = item.strip().lower()
+        if not host or "/" in host or "://" in host or "@" in host or host.count("*") > 1:
+            raise fail("extra 'auth_hosts'", f"has an entry that is not a host name or *.pattern: {item!r}")
+        if "*" in host and not host.startswith("*."):
+            raise fail("extra 'auth_hosts'", f"wildcards are only allowed as a leading '*.': {item!r}")
+        hosts.append(host)
+    return tuple(hosts)
