@@ -1,0 +1,345 @@
+"""The fake server's memory: rooms, recordings, queued faults and the request log.
+
+Every method takes the lock, so the test thread and the server's event-loop thread can both
+call them; none of them awaits while holding it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from vobiz_provider.testing.audio import AudioFile
+from vobiz_provider.testing.render import as_utc, host_port, recording_object, utcnow
+from vobiz_provider.testing.settings import ROUTE_KEYS, FakeSettings
+
+if TYPE_CHECKING:
+    from vobiz_provider.testing.faults import Fault
+    from vobiz_provider.testing.settings import LoggedRequest
+
+LOG_SIZE = 1000
+FILE_FORMATS = ("mp3", "wav")
+RECORDING_TYPES = ("conference", "call", "trunk", "extension")
+
+
+class RecordingInProgressError(RuntimeError):
+    """Start was asked for a room that is already recording."""
+
+
+@dataclass
+class ActiveRecording:
+    recording_id: str
+    file_format: str
+    started_at: datetime
+    callback_url: str | None = None
+
+
+@dataclass
+class Room:
+    name: str
+    member_uuids: list[str]
+    conference_uuid: str
+    created_mono: float
+    duration_s: float | None = None
+    active: ActiveRecording | None = None
+
+
+@dataclass
+class Recording:
+    recording_id: str
+    conference_name: str | None
+    recording_type: str
+    file_format: str
+    call_uuid: str
+    duration_s: float
+    add_time: datetime
+    end_time: datetime
+    visible_at: float  # time.monotonic() from which the row is listed
+    file_at: float  # time.monotonic() from which the file is served
+    seq: int
+    from_number: str = "919624705678"
+    to_number: str = "+918065480000"
+
+
+@dataclass
+class FakeState:
+    """All mutable state of one fake server."""
+
+    auth_id: str
+    auth_token: str
+    hosts: tuple[str, ...]
+    port: int = 0
+    settings: FakeSettings = field(default_factory=FakeSettings)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    rooms: dict[str, Room] = field(default_factory=dict)
+    recordings: dict[str, Recording] = field(default_factory=dict)
+    faults: dict[str, deque[Fault]] = field(default_factory=dict)
+    latency: dict[str, float] = field(default_factory=dict)
+    drops: deque[int] = field(default_factory=deque)
+    log: deque[LoggedRequest] = field(default_factory=lambda: deque(maxlen=LOG_SIZE))
+    storage_tokens: dict[str, str] = field(default_factory=dict)
+    _seq: itertools.count[int] = field(default_factory=itertools.count)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.settings.restore_defaults()
+            for holder in (self.rooms, self.recordings, self.faults, self.latency, self.storage_tokens):
+                holder.clear()
+            self.drops.clear()
+            self.log.clear()
+
+    # rooms ---------------------------------------------------------------------------------
+
+    def add_room(
+        self,
+        name: str,
+        members: int = 1,
+        recording: bool = False,
+        file_format: str = "mp3",
+        duration_s: float | None = None,
+    ) -> None:
+        if not name:
+            raise ValueError("a room needs a name")
+        if members < 1:
+            # Vobiz only knows rooms somebody has joined (reference section 3).
+            raise ValueError("a room has at least one member")
+        if duration_s is not None and duration_s <= 0:
+            raise ValueError("duration_s must be > 0")
+        with self.lock:
+            if name in self.rooms:
+                raise ValueError(f"room {name!r} already exists")
+            self.rooms[name] = Room(
+                name=name,
+                member_uuids=[str(uuid.uuid4()) for _ in range(members)],
+                conference_uuid=str(uuid.uuid4()),
+                created_mono=time.monotonic(),
+                duration_s=duration_s,
+            )
+            if recording:
+                self.start_recording(name, file_format)
+
+    def start_recording(self, name: str, file_format: str = "mp3", callback_url: str | None = None) -> ActiveRecording:
+        if file_format not in FILE_FORMATS:
+            raise ValueError(f"file_format must be one of {FILE_FORMATS}, not {file_format!r}")
+        with self.lock:
+            room = self._room(name)
+            if room.active is not None:
+                raise RecordingInProgressError(f"room {name!r} is already recording")
+            # The id is fixed now so legacy start answers can name the row that appears later.
+            room.active = ActiveRecording(str(uuid.uuid4()), file_format, utcnow(), callback_url)
+            return room.active
+
+    def stop_recording(self, name: str) -> str | None:
+        """Stop the room's recording; the row appears after the processing delay."""
+        with self.lock:
+            room = self._room(name)
+            active, room.active = room.active, None
+            if active is None:
+                return None
+            delay = self.settings.processing_delay_s
+            now, mono = utcnow(), time.monotonic()
+            duration = room.duration_s or self.settings.recording_duration_s
+            self.recordings[active.recording_id] = Recording(
+                recording_id=active.recording_id,
+                conference_name=name,
+                recording_type="conference",
+                file_format=active.file_format,
+                call_uuid=room.conference_uuid,
+                duration_s=duration,
+                # add_time is when the row is added, just after processing (as in wire examples).
+                add_time=now + timedelta(seconds=delay),
+                end_time=now,
+                visible_at=mono + delay,
+                file_at=mono + delay + self.settings.file_delay_s,
+                seq=next(self._seq),
+            )
+            return active.recording_id
+
+    def end_room(self, name: str) -> str | None:
+        """All members leave: any recording stops (producing a row) and the room is gone."""
+        with self.lock:
+            recording_id = self.stop_recording(name)
+            del self.rooms[name]
+            return recording_id
+
+    def end_all_rooms(self) -> list[str]:
+        with self.lock:
+            return [rid for rid in map(self.end_room, list(self.rooms)) if rid is not None]
+
+    def _room(self, name: str) -> Room:
+        try:
+            return self.rooms[name]
+        except KeyError:
+            raise KeyError(f"no live room named {name!r}") from None
+
+    # recordings ----------------------------------------------------------------------------
+
+    def add_recording(
+        self,
+        *,
+        conference_name: str | None,
+        duration_s: float = 5.0,
+        add_time: datetime | None = None,
+        recording_type: str = "conference",
+        file_format: str = "mp3",
+        ready: bool = True,
+        recording_id: str | None = None,
+        call_uuid: str | None = None,
+    ) -> str:
+        if file_format not in FILE_FORMATS:
+            raise ValueError(f"file_format must be one of {FILE_FORMATS}, not {file_format!r}")
+        if recording_type not in RECORDING_TYPES:
+            raise ValueError(f"recording_type must be one of {RECORDING_TYPES}, not {recording_type!r}")
+        if duration_s <= 0:
+            raise ValueError("duration_s must be > 0")
+        with self.lock:
+            recording_id = recording_id or str(uuid.uuid4())
+            if recording_id in self.recordings:
+                raise ValueError(f"recording {recording_id!r} already exists")
+            mono = time.monotonic()
+            # ready=False behaves like a recording just stopped: both delays still to run.
+            delay = 0.0 if ready else self.settings.processing_delay_s
+            file_delay = 0.0 if ready else self.settings.file_delay_s
+            when = as_utc(add_time) if add_time else utcnow() + timedelta(seconds=delay)
+            self.recordings[recording_id] = Recording(
+                recording_id=recording_id,
+                conference_name=conference_name,
+                recording_type=recording_type,
+                file_format=file_format,
+                call_uuid=call_uuid or str(uuid.uuid4()),
+                duration_s=duration_s,
+                add_time=when,
+                end_time=when,
+                visible_at=mono + delay,
+                file_at=mono + delay + file_delay,
+                seq=next(self._seq),
+            )
+            return recording_id
+
+    def visible_recordings(self) -> list[Recording]:
+        """Rows the list shows now, newest first by add_time (ties: newest inserted first)."""
+        now = time.monotonic()
+        with self.lock:
+            rows = [rec for rec in self.recordings.values() if rec.visible_at <= now]
+        return sorted(rows, key=lambda rec: (rec.add_time, rec.seq), reverse=True)
+
+    def rendered_recordings(self) -> list[dict[str, Any]]:
+        """The visible rows as the current API shape renders them, newest first."""
+        return [
+            recording_object(rec, self.settings, self.recording_url(rec), self.auth_id)
+            for rec in self.visible_recordings()
+        ]
+
+    def visible_recording(self, recording_id: str) -> Recording | None:
+        with self.lock:
+            rec = self.recordings.get(recording_id)
+        return rec if rec is not None and rec.visible_at <= time.monotonic() else None
+
+    def downloadable(self, recording_id: str) -> Recording | None:
+        rec = self.visible_recording(recording_id)
+        return rec if rec is not None and rec.file_at <= time.monotonic() else None
+
+    def delete_recording(self, recording_id: str) -> bool:
+        with self.lock:
+            if self.visible_recording(recording_id) is None:
+                return False
+            del self.recordings[recording_id]
+            return True
+
+    def get_recording(self, recording_id: str) -> Recording:
+        with self.lock:
+            try:
+                return self.recordings[recording_id]
+            except KeyError:
+                raise KeyError(f"no recording {recording_id!r}") from None
+
+    def audio(self, rec: Recording) -> AudioFile:
+        kind = "mp3" if rec.file_format == "mp3" and self.settings.real_mp3 else "wav"
+        return AudioFile(kind, rec.duration_s)
+
+    def content_type(self, rec: Recording, audio: AudioFile) -> str:
+        # WAV bytes under a .mp3 URL: labelled audio/mpeg only in the documented-quirk mode.
+        if audio.kind == "wav" and rec.file_format == "mp3" and self.settings.wav_as_mp3:
+            return "audio/mpeg"
+        return audio.content_type
+
+    def media_path(self, recording_id: str, file_format: str) -> str:
+        return f"/media/api/v1/Account/{self.auth_id}/Recording/{recording_id}.{file_format}"
+
+    def media_url(self, recording_id: str, file_format: str) -> str:
+        host = self.settings.media_host or self.hosts[0]
+        return f"http://{host_port(host, self.port)}{self.media_path(recording_id, file_format)}"
+
+    def recording_url(self, rec: Recording) -> str:
+        return self.media_url(rec.recording_id, rec.file_format)
+
+    def storage_url(self, rec: Recording) -> str:
+        token = secrets.token_urlsafe(16)
+        with self.lock:
+            self.storage_tokens[token] = rec.recording_id
+        host = self.settings.storage_host or self.hosts[0]
+        return f"http://{host_port(host, self.port)}/storage/{token}/{rec.recording_id}.{rec.file_format}"
+
+    def storage_lookup(self, token: str) -> Recording | None:
+        with self.lock:
+            recording_id = self.storage_tokens.get(token)
+            return self.recordings.get(recording_id) if recording_id else None
+
+    # faults and log ------------------------------------------------------------------------
+
+    def inject(self, route: str, fault: Fault, times: int = 1) -> None:
+        _check_route(route)
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        with self.lock:
+            self.faults.setdefault(route, deque()).extend([fault] * times)
+
+    def pop_fault(self, route: str | None) -> Fault | None:
+        with self.lock:
+            queue = self.faults.get(route) if route else None
+            return queue.popleft() if queue else None
+
+    def set_latency(self, route: str, seconds: float) -> None:
+        _check_route(route)
+        if seconds < 0:
+            raise ValueError("latency must be >= 0")
+        with self.lock:
+            self.latency[route] = float(seconds)
+
+    def latency_for(self, route: str | None) -> float:
+        with self.lock:
+            return self.latency.get(route, 0.0) if route else 0.0
+
+    def drop_file_after(self, n_bytes: int, times: int = 1) -> None:
+        if n_bytes < 0 or times < 1:
+            raise ValueError("n_bytes must be >= 0 and times >= 1")
+        with self.lock:
+            self.drops.extend([n_bytes] * times)
+
+    def pop_drop(self) -> int | None:
+        with self.lock:
+            return self.drops.popleft() if self.drops else None
+
+    def log_request(self, entry: LoggedRequest) -> None:
+        with self.lock:
+            self.log.append(entry)
+
+    def logged(self) -> list[LoggedRequest]:
+        with self.lock:
+            return list(self.log)
+
+    def clear_log(self) -> None:
+        with self.lock:
+            self.log.clear()
+
+
+def _check_route(route: str) -> None:
+    if route not in ROUTE_KEYS:
+        raise ValueError(f"unknown route key {route!r}; known: {ROUTE_KEYS}")
