@@ -1,0 +1,220 @@
+"""The ``/_fake/`` control API, the server's lifecycle, the pytest plugin and the command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from vobiz_provider.testing import FakeSettings, FakeVobizServer
+
+pytest_plugins = ["pytester"]
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _control(server: FakeVobizServer, method: str, path: str, body: object = None) -> requests.Response:
+    return requests.request(method, f"{server.base_url}/_fake/{path}", json=body, timeout=5)
+
+
+# control API ---------------------------------------------------------------------------------
+
+
+def test_settings_over_http(api):
+    answer = _control(api.server, "POST", "settings", {"list_shape": "legacy", "processing_delay_s": 0.05})
+    assert answer.status_code == 200
+    assert answer.json()["list_shape"] == "legacy"
+    assert "recordings" in api.get("Recording/").json()
+    assert _control(api.server, "POST", "settings", {"list_shape": "weird"}).status_code == 400
+    assert _control(api.server, "POST", "settings", {"no_such": 1}).status_code == 400
+    assert api.server.settings.list_shape == "legacy"  # the refused calls changed nothing
+
+
+def test_rooms_over_http(api, poll):
+    srv = api.server
+    srv.configure(processing_delay_s=0.05)
+    room = {"name": "Daily Standup", "members": 2, "recording": True, "file_format": "wav", "duration_s": 4}
+    assert _control(srv, "POST", "rooms", room).status_code == 201
+    assert api.get("Conference/Daily%20Standup/").json()["conference_member_count"] == "2"
+    assert _control(srv, "POST", "rooms", room).status_code == 400  # exists
+    ended = _control(srv, "POST", "rooms/Daily%20Standup/end").json()
+    assert _control(srv, "POST", "rooms/Daily%20Standup/end").status_code == 404
+    row = poll(lambda: _control(srv, "GET", "recordings").json())[0]
+    assert row["recording_id"] == ended["recording_id"]
+    assert row["recording_format"] == "wav"
+    assert row["recording_duration_ms"] == "4000.00000"
+    _control(srv, "POST", "rooms", {"name": "B"})
+    assert _control(srv, "POST", "rooms/B/record", {"file_format": "mp3"}).status_code == 200
+    assert api.post("Conference/B/Record/").status_code == 400  # already recording
+
+
+def test_recordings_over_http(api):
+    body = {"conference_name": "A", "add_time": "2026-05-07T04:15:35Z", "duration_s": 2, "file_format": "wav"}
+    created = _control(api.server, "POST", "recordings", body)
+    assert created.status_code == 201
+    rid = created.json()["recording_id"]
+    assert api.get(f"Recording/{rid}/").json()["add_time"] == "2026-05-07 04:15:35.000000+00:00"
+    assert _control(api.server, "POST", "recordings", {"duration_s": 2}).status_code == 400
+    assert _control(api.server, "POST", "recordings", {"conference_name": "A", "x": 1}).status_code == 400
+
+
+def test_faults_over_http(api):
+    srv = api.server
+    assert _control(srv, "POST", "faults", {"route": "recording.list", "status": 429, "retry_after": 3}).ok
+    assert _control(srv, "POST", "faults", {"route": "recording.list", "malformed": True}).ok
+    assert _control(srv, "POST", "faults", {"route": "conference.list", "latency": 0.2}).ok
+    assert _control(srv, "POST", "faults", {"drop_after_bytes": 10}).ok
+    assert _control(srv, "POST", "faults", {"route": "nope", "status": 500}).status_code == 400
+    assert _control(srv, "POST", "faults", {"status": 500}).status_code == 400
+    limited = api.get("Recording/")
+    assert (limited.status_code, limited.headers["Retry-After"]) == (429, "3")
+    with pytest.raises(ValueError):
+        api.get("Recording/").json()
+    started = time.monotonic()
+    api.get("Conference/")
+    assert time.monotonic() - started >= 0.19
+    srv.add_recording(conference_name="A")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        api.download(srv.recordings[0]["recording_url"])
+
+
+def test_log_and_reset_over_http(api):
+    api.server.add_room("A")
+    api.get("Recording/")
+    log = _control(api.server, "GET", "log").json()
+    assert [(entry["route"], entry["status"]) for entry in log] == [("recording.list", 200)]
+    assert log[0]["headers"]["X-Auth-ID"] == api.server.auth_id
+    assert _control(api.server, "DELETE", "log").ok
+    assert api.server.requests == []  # and /_fake/ calls themselves are not logged
+    api.server.configure(get_shape="wrapped")
+    assert _control(api.server, "POST", "reset").ok
+    assert api.server.settings == FakeSettings()
+    assert api.get("Conference/").json()["conferences"] == []
+
+
+# lifecycle -------------------------------------------------------------------------------------
+
+
+def test_context_manager_stops_within_a_second_and_closes_the_port():
+    with FakeVobizServer(auth_id="MA_T", auth_token="t") as srv:
+        port = srv.port
+        assert srv.base_url == f"http://127.0.0.1:{port}"
+        assert _port_open("127.0.0.1", port)
+        started = time.monotonic()
+    assert time.monotonic() - started < 1.0
+    assert not _port_open("127.0.0.1", port)
+    srv.stop()  # idempotent
+
+
+def test_stop_cuts_off_in_flight_and_kept_alive_connections():
+    srv = FakeVobizServer(auth_id="MA_T", auth_token="t").start()
+    port = srv.port
+    session = requests.Session()
+    session.get(f"{srv.base_url}/_fake/log", timeout=5)  # leaves a kept-alive connection open
+    srv.set_latency("conference.list", 5)
+    stopper = threading.Timer(0.1, srv.stop)
+    stopper.start()
+    started = time.monotonic()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        session.get(f"{srv.base_url}/api/v1/Account/MA_T/Conference/", timeout=5)
+    stopper.join()
+    assert time.monotonic() - started < 1.0
+    assert not _port_open("127.0.0.1", port)
+
+
+def test_start_twice_refused_and_fixed_port_reusable():
+    srv = FakeVobizServer().start()
+    try:
+        with pytest.raises(RuntimeError):
+            srv.start()
+        port = srv.port
+    finally:
+        srv.stop()
+    with FakeVobizServer(port=port) as again:
+        assert again.port == port
+        assert requests.get(f"{again.base_url}/_fake/log", timeout=5).ok
+
+
+def test_listens_on_every_host_on_one_port(vobiz_fake_server):
+    hosts = vobiz_fake_server.listen_hosts
+    for host in hosts:
+        assert _port_open(host, vobiz_fake_server.port)
+
+
+def test_connection_json(vobiz_fake):
+    conn = json.loads(os.environ["AIRFLOW_CONN_VOBIZ_DEFAULT"])
+    assert conn == json.loads(vobiz_fake.connection_json())
+    assert conn["conn_type"] == "vobiz"
+    assert (conn["login"], conn["password"]) == (vobiz_fake.auth_id, vobiz_fake.auth_token)
+    assert conn["host"] == vobiz_fake.base_url
+    assert json.loads(vobiz_fake.connection_json({"timeout": 3}))["extra"] == {"timeout": 3}
+
+
+def test_fixture_gives_fast_delays_and_a_clean_server(vobiz_fake):
+    assert vobiz_fake.settings.processing_delay_s == 0.2
+    assert vobiz_fake.settings.file_delay_s == 0.2
+    assert vobiz_fake.recordings == []
+    assert vobiz_fake.requests == []
+
+
+# plugin and command ----------------------------------------------------------------------------
+
+
+def test_plugin_imports_no_aiohttp():
+    code = "import sys, vobiz_provider.testing.pytest_plugin; print('aiohttp' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_plugin_session_server_is_stopped_at_session_end(pytester):
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        """
+        import os, requests
+        def test_uses_fake(vobiz_fake):
+            open("port.txt", "w").write(str(vobiz_fake.port))
+            assert os.environ["AIRFLOW_CONN_VOBIZ_DEFAULT"] == vobiz_fake.connection_json()
+            assert requests.get(vobiz_fake.base_url + "/_fake/log", timeout=5).ok
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    port = int((pytester.path / "port.txt").read_text())
+    assert not _port_open("127.0.0.1", port)
+
+
+def test_command_serves_the_demo_room_and_stops_on_sigterm():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vobiz_provider.testing", "--port", "0", "--processing-delay", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        base_url = first.split(" on ")[1].strip()
+        headers = {"X-Auth-ID": "MA_DEMO0001", "X-Auth-Token": "demo-token"}
+        api = f"{base_url}/api/v1/Account/MA_DEMO0001"
+        room = requests.get(f"{api}/Conference/Daily%20Standup/", headers=headers, timeout=5).json()
+        assert room["conference_member_count"] == "3"
+        stopped = requests.delete(f"{api}/Conference/Daily%20Standup/Record/", headers=headers, timeout=5)
+        assert stopped.status_code == 204
+        assert requests.get(f"{api}/Recording/", timeout=5).status_code == 401
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
