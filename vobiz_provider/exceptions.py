@@ -9,12 +9,21 @@ class VobizError(Exception):
     :param message: what was asked and what came back.
     :param status_code: the HTTP status Vobiz answered with, if any.
     :param api_id: Vobiz's request correlation id, if the answer carried one.
+    :param detail: Vobiz's own words from the error body, if any (no request context around them).
     """
 
-    def __init__(self, message: str, *, status_code: int | None = None, api_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        api_id: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.api_id = api_id
+        self.detail = detail
 
 
 class VobizConfigError(VobizError, ValueError):
@@ -33,26 +42,31 @@ class VobizClientError(VobizError):
     """Another 4xx that retrying cannot fix."""
 
 
-class VobizRateLimitError(VobizError):
-    """429: the account's rate or concurrency limit.
-
-    :param retry_after: seconds Vobiz asked us to wait, if it said.
-    """
+class _RetryAfterError(VobizError):
+    """An answer that may say how long to wait (``Retry-After``) before asking again."""
 
     def __init__(
         self,
         message: str,
         *,
-        status_code: int | None = 429,
+        status_code: int | None = None,
         api_id: str | None = None,
+        detail: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, status_code=status_code, api_id=api_id)
+        super().__init__(message, status_code=status_code, api_id=api_id, detail=detail)
         self.retry_after = retry_after
 
 
-class VobizServerError(VobizError):
-    """5xx from Vobiz."""
+class VobizRateLimitError(_RetryAfterError):
+    """429: the account's rate or concurrency limit.
+
+    :param retry_after: seconds Vobiz asked us to wait, if it said.
+    """
+
+
+class VobizServerError(_RetryAfterError):
+    """5xx from Vobiz (a 503 may carry ``retry_after``, seconds Vobiz asked us to wait)."""
 
 
 class VobizOutcomeUnknownError(VobizServerError):

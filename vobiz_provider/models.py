@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from enum import Enum
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from vobiz_provider.exceptions import VobizResponseError

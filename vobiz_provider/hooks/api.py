@@ -12,16 +12,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from vobiz_provider import __version__
 from vobiz_provider.exceptions import VobizConfigError, VobizResponseError
 
 FILE_FORMATS = ("mp3", "wav")
 MAX_PAGE_SIZE = 100
+USER_AGENT = f"airflow-provider-vobiz/{__version__}"
 
 
 def segment(value: str, *, field: str) -> str:
     """Percent-encode one path segment, so ``Q3 Review/EMEA #1`` stays one segment."""
     if not isinstance(value, str) or not value.strip():
         raise VobizConfigError(f"{field} must be a non-empty string, got {value!r}")
+    if value in (".", ".."):
+        # quote() leaves dots alone, and HTTP clients resolve "." and ".." segments away.
+        return value.replace(".", "%2E")
     return quote(value, safe="")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -87,27 +88,27 @@ def raise_for_reply(request: ApiRequest, reply: ApiReply) -> None:
         return
     body = _json_or_none(reply.body)
     api_id = api_id_of(body)
-    said = error_text(reply)
+    said = error_text(reply) or None
+    # Parentheses, not brackets: Airflow's CLI prints messages through rich, which eats "[...]".
     message = f"{request.what}: Vobiz answered {status}" + (f" ({said})" if said else "")
     if api_id:
-        message += f" [api_id {api_id}]"
+        message += f", api_id {api_id}"
+    context: dict[str, Any] = {"status_code": status, "api_id": api_id, "detail": said}
     if status in (401, 403):
-        hint = " Check the Auth ID and Token of the connection (Vobiz also answers 401 for a wrongly cased path)."
-        raise VobizAuthError(message + hint, status_code=status, api_id=api_id)
+        hint = ". Check the Auth ID and Token of the connection (Vobiz also answers 401 for a wrongly cased path)"
+        raise VobizAuthError(message + hint, **context)
     if status == 404:
-        raise VobizNotFoundError(message, status_code=status, api_id=api_id)
+        raise VobizNotFoundError(message, **context)
     if status == 429:
-        wait = retry_after_seconds(reply.headers, body)
-        raise VobizRateLimitError(message, status_code=status, api_id=api_id, retry_after=wait)
+        raise VobizRateLimitError(message, retry_after=retry_after_seconds(reply.headers, body), **context)
     if status >= 500:
         if not request.idempotent:
             raise VobizOutcomeUnknownError(
                 message + "; the request may have taken effect, so it is not replayed: check the state in Vobiz",
-                status_code=status,
-                api_id=api_id,
+                **context,
             )
-        raise VobizServerError(message, status_code=status, api_id=api_id)
-    raise VobizClientError(message, status_code=status, api_id=api_id)
+        raise VobizServerError(message, retry_after=retry_after_seconds(reply.headers, body), **context)
+    raise VobizClientError(message, **context)
 
 
 def file_ready(request: ApiRequest, reply: ApiReply) -> bool | None:
@@ -160,23 +161,25 @@ class RetryPolicy:
     max_wait: float = 60.0
 
     def _kwargs(self, request: ApiRequest, log: WarningLog) -> dict[str, Any]:
-        backoff = tenacity.wait_exponential_jitter(initial=self.backoff, max=self.max_wait, jitter=self.backoff)
-
         def wait(state: tenacity.RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome else None
-            if isinstance(error, VobizRateLimitError) and error.retry_after is not None:
-                return min(error.retry_after, self.max_wait)
-            return float(backoff(state))
+            asked = getattr(error, "retry_after", None)
+            if asked is not None:
+                return min(float(asked), self.max_wait)
+            # Doubling, plus up to one first backoff of jitter so many workers do not retry in step.
+            exponential = self.backoff * 2 ** (state.attempt_number - 1)
+            return min(exponential + random.uniform(0, self.backoff), self.max_wait)
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
+            asked = getattr(error, "retry_after", None)
             log.warning(
-                "Vobiz: %s failed (%s); retry %d of %d in %.1f s",
-                request.what,
+                "Vobiz: %s; retry %d of %d in %.2f s%s",
                 error,
                 state.attempt_number,
                 self.max_retries,
                 state.upcoming_sleep,
+                "" if asked is None else f" (Vobiz asked to wait {asked:g} s)",
             )
 
         return {

@@ -153,7 +153,8 @@ def _auth_hosts(value: Any, fail: _Fail) -> tuple[str, ...]:
         raise fail("extra 'auth_hosts'", f"must be a list of host names, got {value!r}")
     hosts = []
     for item in value:
-        host = item.strip().lower()
+        # "[::1]" as written in URLs; urlsplit().hostname gives the bare "::1" it is matched against.
+        host = item.strip().lower().removeprefix("[").removesuffix("]")
         if not host or "/" in host or "://" in host or "@" in host or host.count("*") > 1:
             raise fail("extra 'auth_hosts'", f"has an entry that is not a host name or *.pattern: {item!r}")
         if "*" in host and not host.startswith("*."):

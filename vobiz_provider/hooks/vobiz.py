@@ -11,7 +11,6 @@ import requests
 from airflow.providers.http.hooks.http import HttpHook
 from urllib3.exceptions import ConnectTimeoutError
 
-from vobiz_provider import __version__
 from vobiz_provider.exceptions import (
     VobizClientError,
     VobizConfigError,
@@ -33,7 +32,6 @@ from vobiz_provider.models import FileTransfer, Recording, RecordingStarted, Rec
 
 __all__ = ["VobizAsyncHook", "VobizHook"]
 
-USER_AGENT = f"airflow-provider-vobiz/{__version__}"
 # Statuses with which Vobiz may refuse a stop because nothing is recording (the docs only say "an error").
 NOTHING_TO_STOP_STATUSES = frozenset({400, 404, 409, 410, 422})
 
@@ -89,7 +87,7 @@ class VobizHook(HttpHook):
         if self._session is None:
             self.base_url = self.settings.base_url
             session = self._configure_session_from_mount_adapters(requests.Session())
-            session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+            session.headers.update({"User-Agent": api.USER_AGENT, "Accept": "application/json"})
             self._session = session
         if headers:
             self._session.headers.update(headers)
@@ -169,7 +167,8 @@ class VobizHook(HttpHook):
         try:
             reply = self._call(request)
         except VobizClientError as err:
-            if err.status_code == 409 or "already" in str(err).lower():
+            # Only Vobiz's own words count: the room's name may contain "already" too.
+            if err.status_code == 409 or "already" in (err.detail or "").lower():
                 return RecordingStarted(conference_name, err.api_id, already_recording=True, message=str(err))
             raise
         data = reply.json_object(request.what) if reply.body.strip() else {}

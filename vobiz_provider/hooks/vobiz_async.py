@@ -10,14 +10,15 @@ credentials checked on every redirect hop.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 from airflow.sdk.bases.hook import BaseHook
+from yarl import URL
 
-from vobiz_provider import __version__
 from vobiz_provider.exceptions import VobizResponseError
 from vobiz_provider.hooks import api
 from vobiz_provider.hooks.api import ApiReply, ApiRequest
@@ -29,7 +30,13 @@ from vobiz_provider.hooks.settings import VobizSettings
 from vobiz_provider.instants import parse_instant
 from vobiz_provider.models import Recording
 
-USER_AGENT = f"airflow-provider-vobiz/{__version__}"
+# Characters of an already percent-encoded URL (RFC 3986); such a URL is sent exactly as written.
+_ENCODED_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+
+
+def _wire_url(url: str) -> URL:
+    """yarl re-quotes and resolves ``%2E%2E`` by default; a URL that is already encoded must stay as is."""
+    return URL(url, encoded=_ENCODED_URL.fullmatch(url) is not None)
 
 
 class VobizAsyncHook(BaseHook):
@@ -80,7 +87,7 @@ class VobizAsyncHook(BaseHook):
         if self._session is None or self._session.closed:
             settings = await self.get_settings()
             self._session = aiohttp.ClientSession(
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                headers={"User-Agent": api.USER_AGENT, "Accept": "application/json"},
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=settings.timeout, sock_read=settings.timeout),
                 # Keep-alive pool: a waiting trigger reuses its TCP connection poll after poll.
                 connector=aiohttp.TCPConnector(limit=4, keepalive_timeout=120),
@@ -115,7 +122,7 @@ class VobizAsyncHook(BaseHook):
             hop_headers = {**(headers or {}), **credentials_for(settings, url, origin=origin)}
             try:
                 async with session.request(
-                    method, url, params=params, json=body, headers=hop_headers, allow_redirects=False
+                    method, _wire_url(url), params=params, json=body, headers=hop_headers, allow_redirects=False
                 ) as response:
                     target = redirect_target(url, response.status, response.headers.get("Location"))
                     if target is None:
@@ -124,7 +131,7 @@ class VobizAsyncHook(BaseHook):
                         data = await response.content.read(-1 if read_ok_body else 2048) if wanted else b""
                         lowered = {key.lower(): value for key, value in response.headers.items()}
                         return ApiReply(response.status, lowered, data, str(response.url))
-            except aiohttp.ClientConnectorError as err:
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
                 raise transport_failure(request, err, sent=False) from None
             except (aiohttp.ClientError, asyncio.TimeoutError) as err:
                 raise transport_failure(request, err, sent=True) from None
