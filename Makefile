@@ -31,7 +31,7 @@ test: lint
 	$(RUN) pytest -q
 
 demo: $(STAMP)
-	$(RUN) python -m dags_examples.demo
+	$(RUN) python scripts/demo.py
 
 fake-server: $(STAMP)
 	$(RUN) python -m vobiz_provider.testing --port $(PORT)
