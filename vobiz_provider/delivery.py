@@ -1,0 +1,132 @@
+"""One recording into one destination: download through the hook, verify, then place atomically.
+
+An existing destination with ``overwrite`` off: Vobiz publishes no checksum, so the only sound
+way to know the file there is the same recording is to fetch the bytes and compare. A different
+size is seen from the first response (``Content-Length``) and refused at once; an equal size is
+downloaded to a temporary file and compared by sha256. The same bytes succeed without touching
+the destination (re-runs are idempotent); different bytes are refused.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from vobiz_provider.audio import check_duration, read_duration, sniff_file
+from vobiz_provider.progress import InfoLog, ProgressLog
+from vobiz_provider.storage import Destination, Staging, exists_error
+
+if TYPE_CHECKING:
+    from vobiz_provider.hooks.vobiz import VobizHook
+    from vobiz_provider.models import Recording
+
+
+class Log(InfoLog, Protocol):
+    def warning(self, msg: Any, /, *args: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class DeliveredRecording:
+    """A verified recording file at its destination: the XCom ``return_value``.
+
+    :param recording_id: Vobiz's id of the recording.
+    :param path: the destination, a local absolute path or a URL.
+    :param bytes: the file's size.
+    :param sha256: hex digest of the file.
+    :param format: ``"wav"`` or ``"mp3"``, from the bytes.
+    :param duration_s: the audio's length in seconds, read by mutagen.
+    """
+
+    recording_id: str
+    path: str
+    bytes: int
+    sha256: str
+    format: str
+    duration_s: float
+
+    def to_xcom(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What the file must satisfy besides its announced length.
+
+    :param expected_duration: seconds the recording should last, or None not to check.
+    :param duration_tolerance: seconds it may differ; None means 10% of the expected duration.
+    """
+
+    expected_duration: float | None = None
+    duration_tolerance: float | None = None
+
+
+def deliver(
+    hook: VobizHook,
+    recording: Recording,
+    destination: Destination,
+    *,
+    overwrite: bool,
+    checks: Checks,
+    chunk_size: int,
+    log: Log,
+) -> DeliveredRecording:
+    """Download ``recording`` to ``destination``; on any failure nothing of ours is left there."""
+    existing = None if overwrite else destination.existing_size()
+    what = f"recording {recording.recording_id}"
+    progress = ProgressLog(log, f"downloading {what}")
+
+    def on_progress(written: int, total: int | None) -> None:
+        if existing is not None and total is not None and total != existing:
+            detail = f"{existing:,} bytes there, the recording has {total:,}"
+            raise exists_error(destination.location, detail)
+        progress(written, total)
+
+    with Staging(destination) as staging:
+        started = time.monotonic()
+        transfer = hook.download_recording_file(
+            recording.recording_url, staging.sink, chunk_size=chunk_size, on_progress=on_progress
+        )
+        log.info(
+            "Downloaded %s in %.1f s: %s, resumed %d time(s)",
+            what,
+            time.monotonic() - started,
+            progress.describe(transfer.bytes_written, transfer.bytes_written),
+            transfer.resumed,
+        )
+        if existing is not None:
+            if transfer.bytes_written != existing or destination.existing_sha256() != transfer.sha256:
+                raise exists_error(destination.location, f"its sha256 differs from {what}'s")
+            log.info("%s already holds these bytes (sha256 %s); left as it is", destination.location, transfer.sha256)
+        staging.finish_writing()
+        audio_format = sniff_file(staging.staged)
+        if audio_format.value != recording.recording_format or not _claims(transfer.content_type, audio_format.value):
+            log.warning(
+                "%s is %s by its bytes (Vobiz said format %s, Content-Type %s); reporting %s",
+                what,
+                audio_format.value,
+                recording.recording_format,
+                transfer.content_type,
+                audio_format.value,
+            )
+        duration = read_duration(staging.staged, audio_format)
+        check_duration(duration, checks.expected_duration, checks.duration_tolerance)
+        if existing is None:
+            staging.place(overwrite=overwrite)
+    return DeliveredRecording(
+        recording_id=recording.recording_id,
+        path=destination.location,
+        bytes=transfer.bytes_written,
+        sha256=transfer.sha256,
+        format=audio_format.value,
+        duration_s=round(duration, 3),
+    )
+
+
+def _claims(content_type: str | None, audio_format: str) -> bool:
+    """Whether a Content-Type agrees with the format (a missing or generic one does not disagree)."""
+    if not content_type or not content_type.startswith("audio/"):
+        return True
+    subtype = content_type.split("/", 1)[1].split(";", 1)[0].strip().lower()
+    names = {"wav": ("wav", "x-wav", "wave", "vnd.wave"), "mp3": ("mpeg", "mp3", "mpeg3", "x-mpeg")}
+    return subtype in names[audio_format]

@@ -1,0 +1,199 @@
+"""The operator that downloads a Vobiz recording into the team's storage and verifies it.
+
+Only ``airflow.sdk``, the standard library and the provider's light modules are imported here:
+DAG files import this module at every parse. The hook, fsspec and mutagen load when a task runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import Asset, BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from vobiz_provider.exceptions import VobizConfigError
+from vobiz_provider.models import Recording
+from vobiz_provider.operators.validation import invalid_input_fails_task, require_name
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from vobiz_provider.delivery import DeliveredRecording
+
+__all__ = ["DownloadRecordingOperator"]
+
+DEFAULT_CHUNK_SIZE = 1024 * 1024
+# What a template renders for a null when native rendering is off.
+_RENDERED_NULLS = ("", "None", "null")
+
+
+class DownloadRecordingOperator(BaseOperator):
+    """Download a Vobiz recording to a file in your storage, verify it, and report what it got.
+
+    The file is streamed in chunks (memory stays flat whatever its size) into a temporary file,
+    resumed with ``Range`` after a dropped connection, checked (bytes against
+    ``Content-Length``, the format from the bytes, the duration with mutagen, and
+    ``expected_duration`` if given), and only then moved to ``destination``. A failure leaves
+    nothing at the destination, temporary files included.
+
+    An existing destination is never replaced unless ``overwrite=True``. With ``overwrite``
+    off, a file there of a different size is refused as soon as Vobiz announces the length;
+    one of the same size is compared by sha256 with a fresh download (Vobiz publishes no
+    checksum): the same bytes succeed without touching it, so retries and re-runs are
+    idempotent; different bytes fail the task.
+
+    Returns (XCom ``return_value``) ``{"recording_id", "path", "bytes", "sha256", "format",
+    "duration_s"}``: ``path`` is the destination (an absolute path or the URL), ``format``
+    ``"wav"`` or ``"mp3"`` as the bytes say. Each ``Asset`` in ``outlets`` gets an event whose
+    ``extra`` holds the same values plus ``conference_name`` and ``add_time``.
+
+    :param recording: the recording: the dict :class:`~vobiz_provider.sensors.recording.ConferenceRecordingSensor`
+        returns (or its JSON), or a recording id to look up (templated).
+    :param destination: the file to write: an absolute local path, a ``file://`` URL, an
+        object-storage URL such as ``s3://my_aws_conn@bucket/key.wav`` (any scheme Airflow's
+        ``ObjectStoragePath`` knows), or an ``ObjectStoragePath`` (templated). Missing local
+        folders are created.
+    :param expected_duration: seconds the recording should last; None not to check (templated).
+    :param duration_tolerance: seconds the duration may differ from ``expected_duration``;
+        default 10% of it (templated).
+    :param overwrite: replace a different file at the destination.
+    :param chunk_size: bytes read and written per chunk; memory stays within a few chunks.
+    :param vobiz_conn_id: the Airflow connection to Vobiz.
+    """
+
+    template_fields: Sequence[str] = ("recording", "destination", "expected_duration", "duration_tolerance")
+    ui_color = "#d6e4f4"
+
+    def __init__(
+        self,
+        *,
+        recording: Mapping[str, Any] | str,
+        destination: Any,
+        expected_duration: float | str | None = None,
+        duration_tolerance: float | str | None = None,
+        overwrite: bool = False,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        vobiz_conn_id: str = "vobiz_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(overwrite, bool):
+            raise ValueError(f"overwrite must be True or False, got {overwrite!r}")
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive number of bytes, got {chunk_size!r}")
+        self.recording = recording
+        self.destination = destination
+        self.expected_duration = expected_duration
+        self.duration_tolerance = duration_tolerance
+        self.overwrite = overwrite
+        self.chunk_size = chunk_size
+        self.vobiz_conn_id = vobiz_conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from vobiz_provider.delivery import Checks, deliver
+        from vobiz_provider.hooks.vobiz import VobizHook
+        from vobiz_provider.storage import DestinationExistsError, resolve_destination
+
+        with invalid_input_fails_task():
+            wanted = recording_argument(self.recording)
+            destination = resolve_destination(self.destination)
+            expected = seconds_argument(self.expected_duration, "expected_duration", positive=True)
+            tolerance = seconds_argument(self.duration_tolerance, "duration_tolerance")
+            if tolerance is not None and expected is None:
+                raise VobizConfigError("duration_tolerance is set but expected_duration is not: set both")
+        hook = VobizHook(vobiz_conn_id=self.vobiz_conn_id)
+        try:
+            recording = wanted if isinstance(wanted, Recording) else hook.get_recording(wanted)
+            self.log.info("Downloading recording %s to %s", recording.recording_id, destination.location)
+            delivered = deliver(
+                hook,
+                recording,
+                destination,
+                overwrite=self.overwrite,
+                checks=Checks(expected, tolerance),
+                chunk_size=self.chunk_size,
+                log=self.log,
+            )
+        except DestinationExistsError as err:
+            raise AirflowFailException(str(err)) from err
+        finally:
+            hook.close()
+        self.log.info(
+            "Recording %s is at %s: %s, %s bytes, %.1f s, sha256 %s",
+            delivered.recording_id,
+            delivered.path,
+            delivered.format,
+            f"{delivered.bytes:,}",
+            delivered.duration_s,
+            delivered.sha256,
+        )
+        self._announce(context, delivered, recording)
+        return delivered.to_xcom()
+
+    def _announce(self, context: Context, delivered: DeliveredRecording, recording: Recording) -> None:
+        """Put the recording's id and file on each outlet Asset's event, for downstream DAGs."""
+        extra = {
+            **delivered.to_xcom(),
+            "conference_name": recording.conference_name,
+            "add_time": recording.add_time.isoformat(),
+        }
+        for outlet in self.outlets:
+            if isinstance(outlet, Asset):
+                context["outlet_events"][outlet].extra = dict(extra)
+
+
+def recording_argument(value: Any) -> Recording | str:
+    """The ``recording`` argument as a :class:`Recording`, or an id to look up.
+
+    Accepts the sensor's dict, that dict as JSON or as Python's repr (what a template renders
+    when native rendering is off), a dict with only ``recording_id``, or an id.
+    """
+    if isinstance(value, str) and value.strip().startswith("{"):
+        value = _parse_mapping(value.strip())
+    if isinstance(value, str):
+        return require_name(value, "recording").strip()
+    if not isinstance(value, Mapping):
+        raise VobizConfigError(
+            f"recording must be the sensor's recording dict or a recording id, got {type(value).__name__} {value!r}"
+        )
+    if value.get("recording_url") and value.get("add_time") and value.get("recording_id"):
+        try:
+            return Recording.from_dict(value)
+        except (KeyError, TypeError, ValueError) as err:
+            raise VobizConfigError(f"recording is not a usable recording dict: {err}") from None
+    if value.get("recording_id"):
+        return require_name(value["recording_id"], "recording['recording_id']").strip()
+    raise VobizConfigError(f"recording dict has no recording_id (keys {sorted(map(str, value))})")
+
+
+def _parse_mapping(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise VobizConfigError(
+            f"recording looks like a dict but is neither JSON nor a Python literal: {text[:80]!r}"
+        ) from None
+
+
+def seconds_argument(value: Any, param: str, *, positive: bool = False) -> float | None:
+    """A number of seconds from a number or a rendered template; None (or a rendered null) for unset."""
+    if value is None or (isinstance(value, str) and value.strip() in _RENDERED_NULLS):
+        return None
+    if isinstance(value, bool):
+        raise VobizConfigError(f"{param} must be a number of seconds, got {value!r}")
+    try:
+        seconds = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise VobizConfigError(f"{param} must be a number of seconds, got {value!r}") from None
+    if not math.isfinite(seconds) or seconds < 0 or (positive and seconds == 0):
+        bound = "greater than 0" if positive else "0 or more"
+        raise VobizConfigError(f"{param} must be {bound} seconds, got {value!r}")
+    return seconds

@@ -1,0 +1,267 @@
+"""Where a downloaded file goes, and how it gets there whole or not at all.
+
+A file is downloaded into a local *staging* file: for a local destination a hidden
+``.<name>.<random>.vobiz-part`` beside it (same folder, so the final ``os.replace`` is atomic);
+for an object-store destination a file in the system temp folder (seekable, for resumes and for
+mutagen), copied after verification to a hidden temporary beside the destination and moved into
+place. Every failure removes the temporaries and any folder created for them.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar
+
+from vobiz_provider.exceptions import VobizConfigError
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
+_T = TypeVar("_T")
+TEMP_SUFFIX = ".vobiz-part"
+LOCAL_PROTOCOLS = ("file", "local")
+READ_CHUNK = 1024 * 1024
+# Hard links are how a file is placed without clobbering; these mean the filesystem has none.
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK})
+
+
+class DestinationExistsError(FileExistsError):
+    """The destination holds a different file and ``overwrite`` is off."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A file's location: on the worker's filesystem (``local`` set) or in an object store.
+
+    :param target: the location as an ``ObjectStoragePath``.
+    :param local: the absolute local path, or None for an object store.
+    """
+
+    target: ObjectStoragePath
+    local: Path | None
+
+    @property
+    def location(self) -> str:
+        """What XCom reports: the absolute local path, or the URL."""
+        return str(self.local) if self.local is not None else str(self.target)
+
+    def existing_size(self) -> int | None:
+        """The size of the file already there, or None when there is none."""
+        if self.local is not None:
+            try:
+                return self.local.stat().st_size
+            except FileNotFoundError:
+                return None
+        fs = self.target.fs
+        return int(fs.size(self.target.path)) if fs.exists(self.target.path) else None
+
+    def existing_sha256(self) -> str:
+        """sha256 of the file already there, read in chunks."""
+        if self.local is not None:
+            with open(self.local, "rb") as handle:
+                return file_sha256(handle)
+        with self.target.fs.open(self.target.path, "rb") as handle:
+            return file_sha256(handle)
+
+
+def resolve_destination(value: Any) -> Destination:
+    """Check the ``destination`` argument: an absolute path, a ``file://`` or object-store URL,
+    or an ``ObjectStoragePath``, naming a file (not a folder). Raises :class:`VobizConfigError`.
+    """
+    from airflow.sdk import ObjectStoragePath
+
+    def bad(problem: str) -> VobizConfigError:
+        return VobizConfigError(f"destination {value!r} {problem}")
+
+    if isinstance(value, ObjectStoragePath):
+        target = value
+    elif isinstance(value, (str, os.PathLike)):
+        text = os.fspath(value).strip()
+        if not text:
+            raise bad("is empty; give the file's absolute path or an object-storage URL")
+        if text.endswith(("/", os.sep)):
+            raise bad("ends with a slash; destination names the file itself, not a folder")
+        if "://" not in text and not os.path.isabs(text):
+            raise bad("is a relative path; give an absolute path or a URL such as file:///data/x.wav")
+        try:
+            target = ObjectStoragePath(text)
+        except ValueError as err:  # an unknown scheme fails here already
+            raise bad(f"cannot be opened: {err}") from None
+    else:
+        raise bad(f"is a {type(value).__name__}; expected a path, a URL or an ObjectStoragePath")
+    if target.protocol in LOCAL_PROTOCOLS or not target.protocol:
+        local = Path(target.path)
+        if not local.is_absolute():
+            raise bad("is a relative path; give an absolute path or a URL such as file:///data/x.wav")
+        if local.is_dir():
+            raise bad("is a folder; destination names the file itself")
+        return Destination(target, local)
+    if not target.key or target.key.endswith("/"):
+        raise bad("names no file inside the store; destination names the file itself")
+    try:
+        target.fs  # noqa: B018 - resolving the filesystem now turns an unknown scheme into a clear error
+    except (ValueError, ImportError) as err:
+        advice = f"install the Airflow provider for {target.protocol!r} or attach() a filesystem for it"
+        raise bad(f"cannot be opened: {err}; {advice}") from None
+    return Destination(target, None)
+
+
+def file_sha256(handle: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    while chunk := handle.read(READ_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Staging:
+    """A local file to download into, placed at ``destination`` only by :meth:`place`.
+
+    Use as a context manager: leaving it without a successful :meth:`place` (an error, or a
+    verified file that is not wanted) removes the staging file and any folder made for it.
+
+    :param destination: where the file goes.
+    """
+
+    def __init__(self, destination: Destination) -> None:
+        self.destination = destination
+        self.path: Path | None = None
+        self.file: BinaryIO | None = None
+        self._made_dirs: list[Path] = []
+        self._placed = False
+
+    def __enter__(self) -> Staging:
+        local = self.destination.local
+        try:
+            if local is not None:
+                self._made_dirs = _make_parents(local.parent)
+                self.path, self.file = _create_beside(local)
+            else:
+                fd, name = tempfile.mkstemp(prefix="vobiz-", suffix=TEMP_SUFFIX)
+                self.path, self.file = Path(name), os.fdopen(fd, "w+b")
+        except BaseException:
+            self._cleanup()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._cleanup()
+
+    @property
+    def sink(self) -> BinaryIO:
+        """The staging file, open for writing and reading."""
+        return _inside(self.file)
+
+    def finish_writing(self) -> None:
+        """Flush the bytes to disk, so they can be read by path and survive a crash after the move."""
+        self.sink.flush()
+        os.fsync(self.sink.fileno())
+
+    def place(self, *, overwrite: bool) -> None:
+        """Move the staged file to the destination, replacing a file there only with ``overwrite``."""
+        self.finish_writing()
+        if self.destination.local is not None:
+            _place_local(self.staged, self.destination.local, overwrite=overwrite)
+        else:
+            _place_remote(self.staged, self.destination.target, overwrite=overwrite)
+        self._placed = True
+
+    @property
+    def staged(self) -> Path:
+        """The staging file's local path."""
+        return _inside(self.path)
+
+    def _cleanup(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        if self.path is not None:
+            # After a local placement the name is gone already (renamed or unlinked).
+            self.path.unlink(missing_ok=True)
+        if not self._placed:
+            for folder in reversed(self._made_dirs):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break  # not empty: someone else wrote there meanwhile
+        self.path = None
+
+
+def _inside(value: _T | None) -> _T:
+    if value is None:
+        raise RuntimeError("Staging is used outside its with-block")
+    return value
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing ancestors; returns the ones created, outermost first."""
+    missing = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return list(reversed(missing))
+
+
+def _temp_name(name: str) -> str:
+    return f".{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+
+
+def _create_beside(destination: Path) -> tuple[Path, BinaryIO]:
+    """A new hidden file next to ``destination``; O_EXCL, and the umask decides its mode as for any file."""
+    path = destination.with_name(_temp_name(destination.name))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+    return path, os.fdopen(fd, "w+b")
+
+
+def exists_error(location: str, detail: str = "") -> DestinationExistsError:
+    """The refusal to replace a different file, naming it and the way out."""
+    detail = f" ({detail})" if detail else ""
+    return DestinationExistsError(
+        f"destination {location} already holds a different file{detail}; set overwrite=True to replace it"
+    )
+
+
+def _place_local(staged: Path, destination: Path, *, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(staged, destination)
+        return
+    try:
+        # link() refuses an existing name, so a file that appeared meanwhile is never clobbered.
+        os.link(staged, destination)
+    except FileExistsError:
+        raise exists_error(str(destination)) from None
+    except OSError as err:
+        if err.errno not in _NO_HARD_LINKS:
+            raise
+        if destination.exists():
+            raise exists_error(str(destination)) from None
+        os.replace(staged, destination)
+        return
+    staged.unlink()
+
+
+def _place_remote(staged: Path, target: ObjectStoragePath, *, overwrite: bool) -> None:
+    fs = target.fs
+    temporary = target.parent / _temp_name(target.name)
+    try:
+        fs.put_file(str(staged), temporary.path)
+        if not overwrite and fs.exists(target.path):
+            raise exists_error(str(target))
+        fs.mv(temporary.path, target.path)
+    except BaseException:
+        try:
+            if fs.exists(temporary.path):
+                fs.rm(temporary.path)
+        except Exception:
+            pass  # the original error matters more than a failed cleanup
+        raise
