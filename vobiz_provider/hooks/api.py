@@ -18,6 +18,7 @@ from vobiz_provider.exceptions import VobizConfigError, VobizResponseError
 FILE_FORMATS = ("mp3", "wav")
 MAX_PAGE_SIZE = 100
 USER_AGENT = f"airflow-provider-vobiz/{__version__}"
+SESSION_HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json"}
 
 
 def segment(value: str, *, field: str) -> str:

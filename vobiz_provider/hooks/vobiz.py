@@ -87,7 +87,7 @@ class VobizHook(HttpHook):
         if self._session is None:
             self.base_url = self.settings.base_url
             session = self._configure_session_from_mount_adapters(requests.Session())
-            session.headers.update({"User-Agent": api.USER_AGENT, "Accept": "application/json"})
+            session.headers.update(api.SESSION_HEADERS)
             self._session = session
         if headers:
             self._session.headers.update(headers)

@@ -87,7 +87,7 @@ class VobizAsyncHook(BaseHook):
         if self._session is None or self._session.closed:
             settings = await self.get_settings()
             self._session = aiohttp.ClientSession(
-                headers={"User-Agent": api.USER_AGENT, "Accept": "application/json"},
+                headers=api.SESSION_HEADERS,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=settings.timeout, sock_read=settings.timeout),
                 # Keep-alive pool: a waiting trigger reuses its TCP connection poll after poll.
                 connector=aiohttp.TCPConnector(limit=4, keepalive_timeout=120),

@@ -1,0 +1,40 @@
+"""``airflow connections test vobiz_default`` against the fake server, in a real Airflow CLI process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+
+
+def _connections_test(connection_json: str) -> subprocess.CompletedProcess[str]:
+    # The session's AIRFLOW_HOME and database come from tests/conftest.py through os.environ.
+    env = {**os.environ, "AIRFLOW__CORE__TEST_CONNECTION": "Enabled", "AIRFLOW_CONN_VOBIZ_DEFAULT": connection_json}
+    return subprocess.run(
+        [AIRFLOW, "connections", "test", "vobiz_default"], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_cli_connection_test_succeeds(airflow_db, vobiz_fake):
+    result = _connections_test(vobiz_fake.connection_json())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Connection success!" in result.stdout
+    assert [(entry.method, entry.route) for entry in vobiz_fake.requests] == [("GET", "recording.list")]
+
+
+def test_cli_connection_test_fails_cleanly_with_a_wrong_token(airflow_db, vobiz_fake):
+    wrong = "wrong-token-must-not-show"
+    result = _connections_test(vobiz_fake.connection_json().replace(vobiz_fake.auth_token, wrong))
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Connection failed!" in result.stdout
+    assert "list recordings: Vobiz answered 401" in result.stdout
+    assert "Check the Auth ID and Token" in result.stdout
+    assert wrong not in output and vobiz_fake.auth_token not in output
+    assert "Traceback" not in output
+    assert len(vobiz_fake.requests) == 1

@@ -1,0 +1,160 @@
+"""Paging through recordings, finding a meeting's recording, and names that need percent-encoding."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, quote
+
+import pytest
+
+from tests.hooks.support import api_requests
+from vobiz_provider.models import StopStatus
+
+IST = timezone(timedelta(hours=5, minutes=30))
+FILTERS = ["honour", "ignore"]
+
+
+def _fill(server, count: int, newest: datetime) -> list[str]:
+    """``count`` recordings of other rooms, one minute apart, ending at ``newest``; newest first."""
+    return [
+        server.add_recording(conference_name=f"Room {i}", add_time=newest - timedelta(minutes=i)) for i in range(count)
+    ]
+
+
+def _queries(server) -> list[dict[str, list[str]]]:
+    return [parse_qs(entry.query) for entry in api_requests(server, "recording.list")]
+
+
+@pytest.mark.parametrize("list_filters", FILTERS)
+@pytest.mark.parametrize("list_shape", ["current", "legacy"])
+def test_iter_recordings_pages_through_250(vobiz_fake, make_hook, list_filters, list_shape):
+    vobiz_fake.configure(list_filters=list_filters, list_shape=list_shape)
+    expected = _fill(vobiz_fake, 250, datetime.now(timezone.utc))
+
+    seen = [rec.recording_id for rec in make_hook("sync").hook.iter_recordings(page_size=500)]
+
+    assert seen == expected
+    queries = _queries(vobiz_fake)
+    assert [(q["limit"], q["offset"]) for q in queries] == [(["100"], ["0"]), (["100"], ["100"]), (["100"], ["200"])]
+    # meta.next reads "/v1/..." without "/api"; every request still went to the API path.
+    assert all(entry.path.startswith("/api/v1/Account/") for entry in vobiz_fake.requests)
+
+
+def test_iter_recordings_sends_filters_and_leaves_checking_to_the_caller(vobiz_fake, make_hook):
+    vobiz_fake.configure(list_filters="ignore")
+    _fill(vobiz_fake, 3, datetime.now(timezone.utc))
+    vobiz_fake.add_recording(conference_name=None, recording_type="call")
+
+    rows = list(make_hook("sync").hook.iter_recordings(recording_type="call", call_uuid=None))
+
+    assert len(rows) == 4  # the server ignored the filter; the generator does not pretend otherwise
+    (query,) = _queries(vobiz_fake)
+    assert query["recording_type"] == ["call"] and "call_uuid" not in query
+
+
+@pytest.fixture
+def meeting(vobiz_fake):
+    """The newest recording of "Daily Standup" since ``since`` sits on page 3, among decoys."""
+    vobiz_fake.configure(add_time_utc_offset="+05:30")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    since = now - timedelta(hours=6)
+    older_match = vobiz_fake.add_recording(conference_name="Daily Standup", add_time=since + timedelta(minutes=1))
+    newest_match = vobiz_fake.add_recording(conference_name="Daily Standup", add_time=since + timedelta(minutes=30))
+    decoys = [
+        vobiz_fake.add_recording(conference_name="Daily Standup", add_time=since - timedelta(seconds=1)),
+        vobiz_fake.add_recording(conference_name="Daily Standup 2", add_time=now - timedelta(minutes=1)),
+        vobiz_fake.add_recording(conference_name="daily standup", add_time=now - timedelta(minutes=2)),
+        vobiz_fake.add_recording(
+            conference_name="Daily Standup", recording_type="call", add_time=now - timedelta(minutes=3)
+        ),
+    ]
+    _fill(vobiz_fake, 230, now - timedelta(minutes=4))  # newer than the matches: pages 1 and 2
+    return {"since": since, "match": newest_match, "older": older_match, "decoys": decoys}
+
+
+@pytest.mark.parametrize("list_filters", FILTERS)
+def test_find_picks_the_newest_of_the_room_since(vobiz_fake, make_hook, kind, meeting, list_filters):
+    vobiz_fake.configure(list_filters=list_filters)
+    since_in_ist = meeting["since"].astimezone(IST).isoformat()  # "...+05:30", the same instant
+
+    search = make_hook(kind)("find_conference_recording", "Daily Standup", since_in_ist)
+
+    assert search.match is not None and search.match.recording_id == meeting["match"]
+    queries = _queries(vobiz_fake)
+    assert all(q["conference_name"] == ["Daily Standup"] for q in queries)
+    expected_gte = meeting["since"].strftime("%Y-%m-%d %H:%M:%S")  # sent in UTC
+    assert all(q["add_time__gte"] == [expected_gte] for q in queries)
+    if list_filters == "ignore":
+        # Three pages were needed, and none after the one that reached back before ``since``.
+        assert [q["offset"] for q in queries] == [["0"], ["100"], ["200"]]
+    else:
+        assert len(queries) == 1
+
+
+def test_find_stops_paging_once_the_list_is_older_than_since(vobiz_fake, make_hook, kind):
+    now = datetime.now(timezone.utc)
+    _fill(vobiz_fake, 250, now - timedelta(minutes=1))
+    wanted = vobiz_fake.add_recording(conference_name="Retro", add_time=now)
+
+    search = make_hook(kind)("find_conference_recording", "Retro", now - timedelta(minutes=30))
+
+    assert search.match is not None and search.match.recording_id == wanted
+    assert len(_queries(vobiz_fake)) == 1
+
+
+def test_find_without_match_says_what_it_saw(vobiz_fake, make_hook, kind):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    vobiz_fake.add_recording(conference_name="Retro", add_time=now - timedelta(hours=2))
+    vobiz_fake.add_recording(conference_name="Planning", add_time=now)
+
+    search = make_hook(kind)("find_conference_recording", "Retro", now - timedelta(hours=1))
+
+    assert search.match is None
+    text = search.describe()
+    assert "no recording of 'Retro' since" in text
+    assert "'Planning'" in text and "1 recordings of 'Retro' before since" in text
+
+
+# -- percent-encoding ------------------------------------------------------------------------------
+
+ODD_NAMES = ["Q3 Review/EMEA #1", "Café Zürich 東京", "100% sync", "a+b?c=d&e"]
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+def test_odd_room_names_reach_the_server_as_one_segment(vobiz_fake, make_hook, name):
+    vobiz_fake.add_room(name, recording=True)
+    hook = make_hook("sync").hook
+
+    assert hook.get_conference(name)["conference_name"] == name
+    assert hook.stop_conference_recording(name).status is StopStatus.STOPPED
+
+    prefix = f"/api/v1/Account/{vobiz_fake.auth_id}/Conference/{quote(name, safe='')}/"
+    assert [(e.route, e.path) for e in vobiz_fake.requests] == [
+        ("conference.get", prefix),
+        ("conference.record.stop", prefix + "Record/"),
+    ]
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+def test_odd_names_in_filters_and_ids(vobiz_fake, make_hook, kind, name):
+    vobiz_fake.configure(list_filters="honour")
+    rec_id = vobiz_fake.add_recording(conference_name=name, recording_id=f"rec {name}")
+    hook = make_hook(kind)
+
+    assert hook("find_conference_recording", name, "2000-01-01").match.recording_id == rec_id
+    assert hook("get_recording", rec_id).recording_id == rec_id
+
+    (listed,) = _queries(vobiz_fake)
+    assert listed["conference_name"] == [name]
+    (got,) = api_requests(vobiz_fake, "recording.get")
+    assert got.path == f"/api/v1/Account/{vobiz_fake.auth_id}/Recording/{quote(rec_id, safe='')}/"
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_dot_segments_are_not_resolved_away(vobiz_fake, make_hook, kind, name):
+    # Clients resolve "/./" and "/../" in paths; the hook encodes such a segment so it stays one.
+    vobiz_fake.add_recording(conference_name="Standup", recording_id=name)
+
+    assert make_hook(kind)("get_recording", name).recording_id == name
+    (got,) = api_requests(vobiz_fake, "recording.get")
+    assert got.path.startswith(f"/api/v1/Account/{vobiz_fake.auth_id}/Recording/")

@@ -1,0 +1,213 @@
+"""What is retried, what is not, and how long the hooks wait: counted in the fake server's log."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from email.utils import formatdate
+
+import pytest
+
+from tests.hooks.support import api_requests
+from vobiz_provider.exceptions import (
+    VobizAuthError,
+    VobizClientError,
+    VobizConnectionError,
+    VobizNotFoundError,
+    VobizOutcomeUnknownError,
+    VobizRateLimitError,
+    VobizServerError,
+)
+from vobiz_provider.hooks.api import ApiRequest
+from vobiz_provider.hooks.policy import RetryPolicy
+from vobiz_provider.testing import FakeVobizServer
+
+RETRIED = [429, 500, 502, 503, 504]
+NOT_RETRIED = [
+    (400, VobizClientError),
+    (401, VobizAuthError),
+    (403, VobizAuthError),
+    (404, VobizNotFoundError),
+    (409, VobizClientError),
+    (422, VobizClientError),
+]
+
+
+@pytest.mark.parametrize("status", RETRIED)
+def test_transient_answers_are_retried_until_success(vobiz_fake, make_hook, kind, logs, status):
+    rec_id = vobiz_fake.add_recording(conference_name="Standup")
+    vobiz_fake.inject("recording.get", status, times=2)
+    hook = make_hook(kind)
+
+    assert hook("get_recording", rec_id).recording_id == rec_id
+
+    assert [entry.status for entry in api_requests(vobiz_fake, "recording.get")] == [status, status, 200]
+    retry_lines = [line for line in logs.warnings() if "retry" in line]
+    assert len(retry_lines) == 2
+    assert f"answered {status}" in retry_lines[0]
+    assert "retry 1 of 5 in " in retry_lines[0]
+
+
+@pytest.mark.parametrize(("status", "error"), NOT_RETRIED)
+def test_other_4xx_fail_at_once(vobiz_fake, make_hook, kind, status, error):
+    rec_id = vobiz_fake.add_recording(conference_name="Standup")
+    vobiz_fake.inject("recording.get", status)
+
+    with pytest.raises(error) as raised:
+        make_hook(kind)("get_recording", rec_id)
+
+    assert raised.value.status_code == status
+    assert raised.value.api_id  # the fake's envelope carries one; the error keeps it
+    assert f"get recording {rec_id!r}: Vobiz answered {status}" in str(raised.value)
+    assert len(api_requests(vobiz_fake, "recording.get")) == 1
+
+
+def test_retry_budget_is_the_connection_s(vobiz_fake, use_connection, make_hook, kind):
+    use_connection(extra={"max_retries": 2})
+    vobiz_fake.inject("recording.get", 503, times=5)
+
+    with pytest.raises(VobizServerError) as raised:
+        make_hook(kind)("get_recording", "rec-1")
+
+    assert raised.value.status_code == 503
+    assert len(api_requests(vobiz_fake, "recording.get")) == 3
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_seconds_is_honoured(vobiz_fake, make_hook, kind, logs, status):
+    rec_id = vobiz_fake.add_recording(conference_name="Standup")
+    vobiz_fake.inject("recording.get", status, retry_after=1)
+
+    make_hook(kind)("get_recording", rec_id)  # backoff is 0.01 s: only Retry-After explains a wait
+
+    first, second = api_requests(vobiz_fake, "recording.get")
+    assert 1.0 <= second.received_at - first.received_at < 2.5
+    assert any("asked to wait 1 s" in line for line in logs.warnings())
+
+
+def test_retry_after_http_date_is_honoured(vobiz_fake, make_hook, kind):
+    rec_id = vobiz_fake.add_recording(conference_name="Standup")
+    not_before = math.floor(time.time()) + 2  # HTTP dates have whole seconds
+    vobiz_fake.inject("recording.get", 429, retry_after=formatdate(not_before, usegmt=True))
+
+    make_hook(kind)("get_recording", rec_id)
+
+    first, second = api_requests(vobiz_fake, "recording.get")
+    assert second.received_at >= not_before
+    assert second.received_at - first.received_at < 3.5
+
+
+def test_retry_after_is_capped():
+    policy = RetryPolicy(max_retries=1, backoff=0.01, max_wait=0.3)
+    request = ApiRequest("GET", "/api/v1/Account/MA_X/Recording/", "list recordings")
+    calls: list[float] = []
+
+    class Log:
+        def warning(self, *args: object) -> None:
+            pass
+
+    for attempt in policy.retrying(request, Log()):
+        with attempt:
+            calls.append(time.monotonic())
+            if len(calls) == 1:
+                raise VobizRateLimitError("list recordings: 429", status_code=429, retry_after=3600)
+
+    assert 0.3 <= calls[1] - calls[0] < 1.5
+
+
+def test_rate_limit_without_retry_after_uses_backoff_and_gives_up(vobiz_fake, use_connection, make_hook, kind):
+    use_connection(extra={"max_retries": 1})
+    vobiz_fake.inject("recording.get", 429, times=3)
+
+    with pytest.raises(VobizRateLimitError) as raised:
+        make_hook(kind)("get_recording", "rec-1")
+
+    assert raised.value.retry_after is None
+    assert len(api_requests(vobiz_fake, "recording.get")) == 2
+
+
+# -- unsafe POST ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_start_answered_5xx_is_not_replayed(vobiz_fake, make_hook, status):
+    vobiz_fake.add_room("Standup")
+    vobiz_fake.inject("conference.record.start", status)
+
+    with pytest.raises(VobizOutcomeUnknownError) as raised:
+        make_hook("sync").hook.start_conference_recording("Standup")
+
+    assert raised.value.status_code == status
+    assert "not replayed" in str(raised.value)
+    assert len(api_requests(vobiz_fake, "conference.record.start")) == 1
+
+
+def test_start_rate_limited_is_retried(vobiz_fake, make_hook):
+    vobiz_fake.add_room("Standup")
+    vobiz_fake.inject("conference.record.start", 429, times=2)
+
+    started = make_hook("sync").hook.start_conference_recording("Standup")
+
+    assert started.api_id
+    assert [e.status for e in api_requests(vobiz_fake, "conference.record.start")] == [429, 429, 200]
+
+
+def test_start_read_timeout_is_not_replayed(vobiz_fake, use_connection, make_hook):
+    use_connection(extra={"timeout": 0.3})
+    vobiz_fake.add_room("Standup")
+    vobiz_fake.set_latency("conference.record.start", 0.8)
+
+    with pytest.raises(VobizOutcomeUnknownError, match="no answer after the request was sent"):
+        make_hook("sync").hook.start_conference_recording("Standup")
+
+    assert len(api_requests(vobiz_fake, "conference.record.start")) == 1
+    time.sleep(0.6)  # let the slow answer finish before the next test resets the server
+
+
+def test_stop_answered_500_is_retried(vobiz_fake, make_hook):
+    # Stopping twice is harmless, so a DELETE is idempotent and a 500 may be replayed.
+    vobiz_fake.add_room("Standup", recording=True)
+    vobiz_fake.inject("conference.record.stop", 500)
+
+    stopped = make_hook("sync").hook.stop_conference_recording("Standup")
+
+    assert stopped.status.value == "stopped"
+    assert [e.status for e in api_requests(vobiz_fake, "conference.record.stop")] == [500, 204]
+
+
+# -- connection errors -----------------------------------------------------------------------------
+
+
+def test_refused_connection_is_retried_then_raised(vobiz_fake, use_connection, make_hook, kind, logs, closed_port):
+    use_connection(host=f"http://127.0.0.1:{closed_port}", extra={"max_retries": 2})
+
+    with pytest.raises(VobizConnectionError) as raised:
+        make_hook(kind)("get_recording", "rec-1")
+
+    assert raised.value.sent is False
+    assert "get recording 'rec-1'" in str(raised.value)
+    assert len([line for line in logs.warnings() if "retry" in line]) == 2
+
+
+def test_refused_post_is_retried_as_it_never_left(use_connection, make_hook, logs, closed_port):
+    use_connection(host=f"http://127.0.0.1:{closed_port}", extra={"max_retries": 1})
+
+    with pytest.raises(VobizConnectionError):
+        make_hook("sync").hook.start_conference_recording("Standup")
+
+    assert len([line for line in logs.warnings() if "retry 1 of 1" in line]) == 1
+
+
+def test_connection_error_recovers_when_the_server_comes_up(use_connection, make_hook, kind, closed_port):
+    use_connection(host=f"http://127.0.0.1:{closed_port}")
+    late = FakeVobizServer(port=closed_port)
+    starter = threading.Timer(0.3, late.start)
+    starter.start()
+    try:
+        names = make_hook(kind, retry_backoff=0.2)("find_conference_recording", "Standup", "2020-01-01")
+        assert names.match is None
+        assert [entry.route for entry in late.requests] == ["recording.list"]
+    finally:
+        starter.join()
+        late.stop()
