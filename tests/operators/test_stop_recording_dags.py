@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-
-from tests.dagrun import run_dag
+import recording_scenarios as scenarios
+from recording_scenarios import run_scenario
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -29,11 +29,9 @@ def _stops(vobiz_fake: Any) -> list[Any]:
 
 
 def test_a_recording_room_is_stopped(vobiz_fake: Any, task_log: Callable[[], str]) -> None:
-    import recording_scenarios
-
     vobiz_fake.add_room(ROOM, members=2, recording=True)
     before = datetime.now(timezone.utc)
-    run = run_dag(recording_scenarios.stop_dag)
+    run = run_scenario(scenarios.stop_dag)
     after = datetime.now(timezone.utc)
 
     assert run.task_states == {"stop": "success"}
@@ -64,23 +62,19 @@ def _assert_each_policy(run: Any, room: str, log: str, answered: int) -> None:
 
 @pytest.mark.parametrize("how", ["ended", "never existed"])
 def test_an_ended_or_unknown_room_under_each_policy(vobiz_fake: Any, task_log: Callable[[], str], how: str) -> None:
-    import recording_scenarios
-
     if how == "ended":
         vobiz_fake.add_room(ROOM, recording=True)
         assert vobiz_fake.end_room(ROOM) is not None  # Vobiz stopped the recording when the room ended
-    run = run_dag(recording_scenarios.stop_policies_dag)
+    run = run_scenario(scenarios.stop_policies_dag)
 
     _assert_each_policy(run, ROOM, task_log(), answered=404)
     assert sorted(r.status for r in _stops(vobiz_fake)) == [404, 404, 404]
 
 
 def test_nothing_recording_answered_204_counts_as_stopped(vobiz_fake: Any) -> None:
-    import recording_scenarios
-
     vobiz_fake.configure(stop_idle_status=204)
     vobiz_fake.add_room(ROOM, recording=False)
-    run = run_dag(recording_scenarios.stop_policies_dag)
+    run = run_scenario(scenarios.stop_policies_dag)
 
     # DESIGN: a 204 for a live room with nothing recording cannot be told from a real stop.
     assert set(run.task_states.values()) == {"success"}
@@ -92,11 +86,9 @@ def test_nothing_recording_answered_204_counts_as_stopped(vobiz_fake: Any) -> No
 def test_nothing_recording_answered_with_an_error_under_each_policy(
     vobiz_fake: Any, task_log: Callable[[], str], status: int, envelope: str
 ) -> None:
-    import recording_scenarios
-
     vobiz_fake.configure(stop_idle_status=status, error_envelope=envelope)
     vobiz_fake.add_room(ROOM, recording=False)
-    run = run_dag(recording_scenarios.stop_policies_dag)
+    run = run_scenario(scenarios.stop_policies_dag)
 
     _assert_each_policy(run, ROOM, task_log(), answered=status)
     assert sorted(r.status for r in _stops(vobiz_fake)) == [status] * 3
@@ -125,8 +117,6 @@ def test_a_retry_after_a_lost_answer_succeeds(
     idle_status: int,
     retry_status: str,
 ) -> None:
-    import recording_scenarios
-
     # Try 1's stop reaches Vobiz and takes effect, but its answer comes after the hook's timeout;
     # the hook does not retry (max_retries 0), so the task's own retry sends the stop again.
     monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_DEFAULT", vobiz_fake.connection_json({"timeout": 0.3, "max_retries": 0}))
@@ -134,7 +124,7 @@ def test_a_retry_after_a_lost_answer_succeeds(
     vobiz_fake.add_room(ROOM, recording=True)
     vobiz_fake.set_latency("conference.record.stop", 0.8)
     watcher = _clear_latency_once_stop_arrives(vobiz_fake)
-    run = run_dag(recording_scenarios.stop_retry_dag)
+    run = run_scenario(scenarios.stop_retry_dag)
     watcher.join(timeout=5)
 
     assert run.task_states == {"stop": "success"}
@@ -159,10 +149,8 @@ def test_a_retry_after_a_lost_answer_succeeds(
     ],
 )
 def test_odd_room_names_reach_vobiz_as_one_path_segment(vobiz_fake: Any, room: str, segment: str) -> None:
-    import recording_scenarios
-
     vobiz_fake.add_room(room, recording=True)
-    run = run_dag(recording_scenarios.stop_dag, run_conf={"conference_name": room})
+    run = run_scenario(scenarios.stop_dag, conference_name=room)
 
     assert run.task_states == {"stop": "success"}
     assert run.xcom("stop")["conference_name"] == room

@@ -113,10 +113,10 @@ class StopConferenceRecordingOperator(_VobizRecordingOperator):
         stopped_at = _answered_at()
         if outcome.status is StopStatus.STOPPED:
             self.log.info(
-                "Stopped the recording of conference %r: Vobiz answered %s [api_id %s]",
+                "Stopped the recording of conference %r: Vobiz answered %s, api_id %s",
                 room,
                 outcome.http_status,
-                outcome.api_id,
+                outcome.api_id or "not sent",
             )
         else:
             self._not_recording(outcome, _try_number(context))
@@ -125,7 +125,7 @@ class StopConferenceRecordingOperator(_VobizRecordingOperator):
     def _not_recording(self, outcome: RecordingStopped, try_number: int) -> None:
         """Log, skip or fail for a room Vobiz had nothing to stop in."""
         # The hook's detail already says what was asked, Vobiz's status, its words and api_id.
-        answer = outcome.detail or f"Vobiz answered {outcome.http_status} [api_id {outcome.api_id}]"
+        answer = outcome.detail or f"Vobiz answered {outcome.http_status}, api_id {outcome.api_id or 'not sent'}"
         message = (
             f"Nothing to stop in conference {outcome.conference_name!r} (the room is unknown or has ended, "
             f"or nothing is recording): {answer}"
@@ -189,18 +189,17 @@ class StartConferenceRecordingOperator(_VobizRecordingOperator):
         started_at = _answered_at()
         if started.already_recording:
             self.log.warning(
-                "Conference %r was recording already; nothing to start (%s) [api_id %s]",
+                "Conference %r was recording already, nothing to start: %s",
                 room,
                 started.message,
-                started.api_id,
             )
         else:
             self.log.info(
-                "Started recording conference %r as %s: Vobiz said %r [api_id %s]; recording_id %s",
+                "Started recording conference %r as %s: Vobiz said %r, api_id %s, recording_id %s",
                 room,
                 file_format,
                 started.message,
-                started.api_id,
+                started.api_id or "not sent",
                 started.recording_id or "not returned (find it by room and time after the meeting)",
             )
         return {

@@ -1,7 +1,7 @@
 """Checks of task inputs, run after templates render and before any request is sent.
 
-Light (standard library and the provider's exceptions only): operators, sensors and triggers
-may all use it. Each check names the parameter and says what is wrong with the value.
+Light (``airflow.sdk``, the standard library and the provider's exceptions): operators, sensors
+and triggers may all use it. Each check names the parameter and says what is wrong with the value.
 """
 
 from __future__ import annotations
@@ -19,6 +19,15 @@ from vobiz_provider.exceptions import VobizConfigError
 _RENDERED_NONE = "None"
 
 
+def _refuse_undefined(value: Any, param: str) -> None:
+    """A DAG rendering templates as native objects hands over Jinja's Undefined for a missing name."""
+    from jinja2 import Undefined  # Airflow's templating dependency; only needed when a task runs
+
+    if isinstance(value, Undefined):
+        why = getattr(value, "_undefined_message", "") or "undefined"
+        raise VobizConfigError(f"{param} rendered to an undefined value: {why}")
+
+
 def require_name(value: Any, param: str) -> str:
     """Return ``value`` if it is a usable name: a string with something other than whitespace.
 
@@ -30,6 +39,7 @@ def require_name(value: Any, param: str) -> str:
     """
     if value is None:
         raise VobizConfigError(f"{param} is None; it must name something (did a template render a missing value?)")
+    _refuse_undefined(value, param)
     if not isinstance(value, str):
         raise VobizConfigError(f"{param} must be a string, got {type(value).__name__} {value!r}")
     if not value.strip():
@@ -44,6 +54,7 @@ def require_choice(value: Any, param: str, choices: Collection[str]) -> str:
 
     :raises VobizConfigError: naming ``param``, the value and the choices.
     """
+    _refuse_undefined(value, param)
     if not isinstance(value, str) or value not in choices:
         raise VobizConfigError(f"{param} must be one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
@@ -55,6 +66,7 @@ def require_http_url(value: Any, param: str, *, optional: bool = False) -> str |
     :param optional: accept None or an empty string, returned as None.
     :raises VobizConfigError: naming ``param`` and the value's problem.
     """
+    _refuse_undefined(value, param)
     if optional and (value is None or value == ""):
         return None
     if not isinstance(value, str):
