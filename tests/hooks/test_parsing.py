@@ -155,6 +155,14 @@ def test_last_and_empty_pages():
     assert parse_recording_page({"meta": {"total_count": 0, "next": None}, "objects": []}, 0).recordings == []
 
 
+def test_next_past_the_total_ends_the_list():
+    # A server that ignores ``offset`` keeps answering page one with a "next": the total stops it.
+    endless = {"meta": {"next": "/v1/Account/MA_X/Recording/?limit=1&offset=1", "total_count": 1}, "objects": [CURRENT]}
+    assert parse_recording_page(endless, 0).next_offset is None
+    legacy = {"recordings": [LEGACY_ITEM], "pagination": {"has_more": True, "total": 1}}
+    assert parse_recording_page(legacy, 0).next_offset is None
+
+
 def test_legacy_page():
     more = parse_recording_page({"recordings": [LEGACY_ITEM], "pagination": {"has_more": True}}, 40)
     last = parse_recording_page({"recordings": [LEGACY_ITEM], "pagination": {"has_more": False}}, 41)

@@ -34,8 +34,12 @@ def parse_recording_page(data: Mapping[str, Any], offset: int) -> RecordingPage:
         pagination = data.get("pagination")
         pagination = pagination if isinstance(pagination, Mapping) else {}
         next_offset = offset + len(items) if pagination.get("has_more") and items else None
+        total = pagination.get("total")
     else:
         raise VobizResponseError(f"list recordings: no 'objects' or 'recordings' in keys {sorted(data)}")
+    if next_offset is not None and isinstance(total, int) and next_offset >= total:
+        # A "next" past the announced total (a server that ignores offset says "next" forever) ends the list.
+        next_offset = None
     return RecordingPage([Recording.from_api(item) for item in items], next_offset)
 
 

@@ -255,7 +255,7 @@ class VobizHook(HttpHook):
                 with attempt:
                     # Streamed and closed unread: a server that ignores Range must not send us the file.
                     with self._open(request, url, headers=headers, stream=True) as response:
-                        body = response.raw.read(2048) if response.status_code >= 300 else b""
+                        body = response.raw.read(2048, decode_content=True) if response.status_code >= 300 else b""
                         reply = ApiReply(response.status_code, _lower(response.headers), body, url)
                     ready = file_ready(request, reply)
             if ready is not None:
