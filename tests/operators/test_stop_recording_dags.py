@@ -58,6 +58,8 @@ def _assert_each_policy(run: Any, room: str, log: str, answered: int) -> None:
     assert log.count(f"Nothing to stop in conference '{room}'") >= 3
     assert f"Vobiz answered {answered}" in log
     assert "AirflowFailException: Nothing to stop in conference" in log
+    assert "status not_recording, if_not_recording='succeed'" in log
+    assert "status not_recording, if_not_recording='skip'" in log
 
 
 @pytest.mark.parametrize("how", ["ended", "never existed"])

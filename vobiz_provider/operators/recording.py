@@ -134,7 +134,7 @@ class StopConferenceRecordingOperator(_VobizRecordingOperator):
             message += f"; this is try {try_number}, so an earlier try may have stopped it"
         if self.if_not_recording is IfNotRecording.FAIL:
             raise AirflowFailException(message)
-        self.log.warning("%s; if_not_recording=%r", message, self.if_not_recording.value)
+        self.log.warning("%s; status not_recording, if_not_recording=%r", message, self.if_not_recording.value)
         if self.if_not_recording is IfNotRecording.SKIP:
             raise AirflowSkipException(message)
 
