@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class VobizError(Exception):
     """Base of every error this provider raises about Vobiz.
@@ -45,16 +47,8 @@ class VobizClientError(VobizError):
 class _RetryAfterError(VobizError):
     """An answer that may say how long to wait (``Retry-After``) before asking again."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        api_id: str | None = None,
-        detail: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, status_code=status_code, api_id=api_id, detail=detail)
+    def __init__(self, message: str, *, retry_after: float | None = None, **context: Any) -> None:
+        super().__init__(message, **context)
         self.retry_after = retry_after
 
 
