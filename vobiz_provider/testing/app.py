@@ -60,6 +60,9 @@ async def _answer(request: web.Request, state: FakeState, target: Resolved) -> w
     return await target.handler(request, state, target.params)
 
 
+_ENTRY = "vobiz_fake_log_entry"
+
+
 async def dispatch(request: web.Request) -> web.StreamResponse:
     received_at = time.time()
     state = request.app[STATE_KEY]
@@ -78,6 +81,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     )
     # Logged on arrival (so the log is in arrival order); the status is filled in when known.
     state.log_request(entry)
+    request[_ENTRY] = entry
     try:
         response = await _answer(request, state, target)
     except web.HTTPException as exc:
@@ -87,9 +91,18 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def _status_on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    # A streamed file's status must be in the log when its headers leave, not after the body:
+    # a client may finish reading before the handler returns.
+    entry = request.get(_ENTRY)
+    if entry is not None:
+        entry.status = response.status
+
+
 def build_app(state: FakeState) -> web.Application:
     app = web.Application()
     app[STATE_KEY] = state
+    app.on_response_prepare.append(_status_on_prepare)
     add_control_routes(app, state)
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app
