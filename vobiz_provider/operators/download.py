@@ -154,7 +154,7 @@ def recording_argument(value: Any) -> Recording | str:
     """
     if isinstance(value, str) and value.strip().startswith("{"):
         value = _parse_mapping(value.strip())
-    if isinstance(value, str):
+    if value is None or isinstance(value, str):
         return require_name(value, "recording").strip()
     if not isinstance(value, Mapping):
         raise VobizConfigError(
