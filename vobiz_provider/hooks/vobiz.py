@@ -281,7 +281,9 @@ class VobizHook(HttpHook):
         transfer = ResumableTransfer(sink, request.what)
         for attempt in self.policy.retrying(request, self.log):
             with attempt:
-                response = self._open(request, url, headers=transfer.range_header(), stream=True)
+                # identity: Content-Length and Range count the bytes stored, not a compressed body.
+                headers = {"Accept-Encoding": "identity", **transfer.range_header()}
+                response = self._open(request, url, headers=headers, stream=True)
                 with response:
                     if response.status_code >= 300:
                         reply = ApiReply(response.status_code, _lower(response.headers), response.content[:2048], url)
