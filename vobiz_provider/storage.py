@@ -213,7 +213,9 @@ def _make_parents(folder: Path) -> list[Path]:
 
 
 def _temp_name(name: str) -> str:
-    return f".{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+    # A long name is cut so the temporary still fits the usual 255-byte limit.
+    short = os.fsencode(name)[:200].decode(errors="ignore")
+    return f".{short}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
 
 
 def _create_beside(destination: Path) -> tuple[Path, BinaryIO]:

@@ -95,6 +95,8 @@ def test_a_dropped_connection_is_resumed_with_range(vobiz_fake: Any, tmp_path: P
     first, second = _file_requests(vobiz_fake)
     assert "Range" not in first.headers and first.status == 200
     assert (second.headers["Range"], second.status) == (f"bytes={2 * 1024 * 1024}-", 206)
+    # Uncompressed, so Content-Length and Range count the file's own bytes.
+    assert first.headers["Accept-Encoding"] == second.headers["Accept-Encoding"] == "identity"
 
 
 def test_wav_bytes_under_an_mp3_name_are_reported_as_wav(vobiz_fake: Any, tmp_path: Path) -> None:

@@ -143,6 +143,13 @@ def test_placement_is_atomic_and_leaves_no_temporary(tmp_path: Path) -> None:
     assert os.listdir(tmp_path / "new" / "deep") == ["a.wav"]
 
 
+def test_a_name_at_the_length_limit_still_gets_a_temporary(tmp_path: Path) -> None:
+    name = "é" * 120 + ".wav"  # 244 bytes in UTF-8
+    _stage(resolve_destination(str(tmp_path / name)), b"audio")
+
+    assert os.listdir(tmp_path) == [name]
+
+
 def test_a_failure_removes_the_temporary_and_the_folders_it_made(tmp_path: Path) -> None:
     (tmp_path / "kept").mkdir()
     destination = resolve_destination(str(tmp_path / "kept" / "new" / "a.wav"))
