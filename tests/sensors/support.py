@@ -1,0 +1,53 @@
+"""Helpers shared by the sensor and trigger tests: rooms full of decoys, and request-log queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from itertools import pairwise
+
+from vobiz_provider.testing import FakeVobizServer
+from vobiz_provider.testing.settings import LoggedRequest
+
+ROOM = "Team Sync"
+SINCE = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class Decoys:
+    """The recording that must be chosen, and how many rows surround it."""
+
+    target: str
+    total: int
+
+
+def add_decoys(fake: FakeVobizServer, room: str = ROOM, since: datetime = SINCE, newer: int = 150) -> Decoys:
+    """The meeting's recording (20 minutes after ``since``) among rows that must not be chosen:
+
+    ``newer`` rows added after it (other rooms, a room whose name contains this one, the same name
+    in another case, call recordings, one of them named for this room), so that a list of 100 per
+    page shows it only on page 2; an earlier recording of the same room after ``since`` (a valid
+    match, but not the newest); and 60 recordings of the room before ``since``, one a second before,
+    so the list has three pages and the last is not needed.
+    """
+    target = fake.add_recording(conference_name=room, add_time=since + timedelta(minutes=20))
+    fake.add_recording(conference_name=room, add_time=since + timedelta(minutes=5))
+    others = ("Sales Call", f"{room} 2", room.lower(), None)
+    for n in range(newer):
+        when = since + timedelta(minutes=21, seconds=n)
+        name = others[n % len(others)]
+        fake.add_recording(conference_name=name, add_time=when, recording_type="call" if name is None else "conference")
+    fake.add_recording(conference_name=room, add_time=since + timedelta(minutes=22), recording_type="call")
+    fake.add_recording(conference_name=room, add_time=since - timedelta(seconds=1))
+    for n in range(59):
+        fake.add_recording(conference_name=room, add_time=since - timedelta(days=1, minutes=n))
+    return Decoys(target, newer + 64)
+
+
+def requests_on(fake: FakeVobizServer, *routes: str) -> list[LoggedRequest]:
+    return [entry for entry in fake.requests if entry.route in routes]
+
+
+def gaps(entries: list[LoggedRequest]) -> list[float]:
+    """Seconds between consecutive requests."""
+    return [later.received_at - earlier.received_at for earlier, later in pairwise(entries)]

@@ -1,0 +1,123 @@
+"""ConferenceRecordingSensor under ``dag.test()`` against the fake Vobiz server: stop then wait, in
+each mode, timeouts, and the right recording among decoys."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sensor_scenarios as scenarios
+from sensor_scenarios import run_scenario
+
+from tests.sensors.support import ROOM, SINCE, add_decoys, requests_on
+from vobiz_provider.instants import parse_instant
+from vobiz_provider.models import Recording
+from vobiz_provider.testing import FakeVobizServer
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+DOCUMENTED_KEYS = {
+    "recording_id",
+    "recording_url",
+    "conference_name",
+    "recording_type",
+    "recording_format",
+    "call_uuid",
+    "add_time",
+    "duration_ms",
+    "start_ms",
+    "end_ms",
+    "rounded_recording_duration",
+}
+SEEN = (
+    "no recording of 'Team Sync' since 2026-11-23T10:00:00Z; newest seen: 'Sales Call' at 2026-11-23T10:31:00Z; "
+    "2 recordings of 'Team Sync' before since"
+)
+
+
+def _room_recording_in_a_meeting(fake: FakeVobizServer) -> str:
+    """A recording room, and last hour's recording of it (before the run's since: never the answer)."""
+    fake.configure(processing_delay_s=0.5, file_delay_s=0.3)
+    fake.add_room(ROOM, members=3, recording=True)
+    return fake.add_recording(conference_name=ROOM, add_time=time_ago(hours=1))
+
+
+def time_ago(**delta: float) -> datetime:
+    return datetime.now(timezone.utc) - timedelta(**delta)
+
+
+def _deferral_of(run: Any) -> tuple[str, dict[str, Any], datetime]:
+    """The trigger the ``wait`` task deferred to (classpath, kwargs), and the run's data interval start."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        ti = session.query(TaskInstance).filter_by(dag_id=run.dag_id, run_id=run.run_id, task_id="wait").one()
+        trigger = session.get(Trigger, ti.trigger_id)
+        dag_run = session.query(DagRun).filter_by(dag_id=run.dag_id, run_id=run.run_id).one()
+        return trigger.classpath, dict(trigger.kwargs), dag_run.data_interval_start
+
+
+def _made_by_the_stop(fake: FakeVobizServer, earlier: str) -> dict[str, Any]:
+    rows = [row for row in fake.recordings if row["recording_id"] != earlier]
+    assert len(rows) == 1, rows
+    return Recording.from_api(rows[0]).to_dict()
+
+
+@pytest.mark.parametrize("dag", [scenarios.stop_then_wait_deferrable, scenarios.stop_then_wait_reschedule])
+def test_stop_then_wait_returns_the_stopped_recording(vobiz_fake: FakeVobizServer, dag: Any) -> None:
+    earlier = _room_recording_in_a_meeting(vobiz_fake)
+    run = run_scenario(dag)
+
+    assert run.task_states == {"stop": "success", "wait": "success"}
+    result = run.xcom("wait")
+    assert result == _made_by_the_stop(vobiz_fake, earlier)
+    assert set(result) >= DOCUMENTED_KEYS and result["conference_name"] == ROOM
+    # The row was not there at the first check: the sensor waited (in the triggerer, or by rescheduling).
+    assert len(requests_on(vobiz_fake, "recording.list")) >= 2
+    if dag is scenarios.stop_then_wait_deferrable:
+        classpath, kwargs, interval_start = _deferral_of(run)
+        assert classpath == "vobiz_provider.triggers.recording.ConferenceRecordingTrigger"
+        # since defaults to the start of the run's data interval; the deadline is the sensor's timeout away.
+        assert parse_instant(kwargs["since"]) == interval_start
+        assert 29 < kwargs["deadline"] - interval_start.timestamp() < 40
+    # The sensor succeeded only once the file answered.
+    assert [r.status for r in requests_on(vobiz_fake, "media")][-1] == 200
+
+
+@pytest.mark.parametrize(
+    ("dag", "prefix"),
+    [(scenarios.timeout_deferrable, "Timed out at "), (scenarios.timeout_reschedule, "Timed out after 2 s: ")],
+)
+def test_a_timeout_fails_saying_what_was_looked_for_and_seen(
+    vobiz_fake: FakeVobizServer, task_log: Callable[[], str], dag: Any, prefix: str
+) -> None:
+    vobiz_fake.add_recording(conference_name="Sales Call", add_time=SINCE + timedelta(minutes=31))
+    for hours in (1, 25):
+        vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE - timedelta(hours=hours))
+    started = time.monotonic()
+    run = run_scenario(dag, since=SINCE.isoformat())
+
+    assert run.task_states == {"wait": "failed"} and run.xcom("wait") is None
+    log = task_log()
+    assert "AirflowSensorTimeout" in log and SEEN in log and prefix in log
+    assert 2 <= time.monotonic() - started < 15
+
+
+def test_poke_chooses_the_meetings_recording_among_decoys_with_offsets(vobiz_fake: FakeVobizServer) -> None:
+    # Vobiz writes add_time in the account's zone ("2026-11-23 15:50:00+05:30"); since comes in another form.
+    vobiz_fake.configure(add_time_utc_offset="+05:30", list_filters="ignore")
+    decoys = add_decoys(vobiz_fake)
+    assert vobiz_fake.recordings[0]["add_time"].endswith("+05:30")
+    run = run_scenario(scenarios.wait_poke, since="2026-11-23T15:30:00+05:30")
+
+    assert run.task_states == {"wait": "success"}
+    result = run.xcom("wait")
+    assert result["recording_id"] == decoys.target
+    assert result["add_time"] == "2026-11-23T10:20:00+00:00"
+    assert [r.query.count("offset=100") for r in requests_on(vobiz_fake, "recording.list")] == [0, 1]

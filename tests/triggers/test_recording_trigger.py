@@ -1,0 +1,314 @@
+"""ConferenceRecordingTrigger run in asyncio against the fake Vobiz server over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from airflow.sdk._shared.module_loading import import_string
+
+from tests.sensors.support import ROOM, SINCE, add_decoys, gaps, requests_on
+from vobiz_provider.hooks.vobiz_async import VobizAsyncHook
+from vobiz_provider.testing import FakeVobizServer
+from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
+from vobiz_provider.waiting.events import WaitStatus, read_event
+
+POLL = 0.2
+# Timer and scheduling slack when comparing the gaps between requests with the poll interval.
+SLACK = 0.03
+
+
+def make_trigger(**kwargs: Any) -> ConferenceRecordingTrigger:
+    settings: dict[str, Any] = {
+        "deadline": time.time() + 5,
+        "conference_name": ROOM,
+        "since": SINCE.isoformat(),
+        "poll_interval": POLL,
+    }
+    return ConferenceRecordingTrigger(**{**settings, **kwargs})
+
+
+async def run_trigger(trigger: ConferenceRecordingTrigger, limit: float = 10) -> dict[str, Any]:
+    """Run the trigger to its end; it must send exactly one event, which must read back."""
+    events = [event.payload async for event in _bounded(trigger, limit)]
+    assert len(events) == 1, events
+    read_event(events[0])
+    return events[0]  # type: ignore[no-any-return]
+
+
+async def _bounded(trigger: ConferenceRecordingTrigger, limit: float) -> Any:
+    run = trigger.run()
+    while True:
+        try:
+            yield await asyncio.wait_for(anext(run), limit)
+        except StopAsyncIteration:
+            return
+
+
+def test_serialize_round_trips_through_json() -> None:
+    trigger = make_trigger(
+        since="2026-11-23T15:30:00+05:30", deadline="2026-11-23T18:30:00+05:30", max_poll_interval=3, poll_backoff=2
+    )
+    classpath, kwargs = trigger.serialize()
+
+    assert classpath == "vobiz_provider.triggers.recording.ConferenceRecordingTrigger"
+    again = import_string(classpath)(**json.loads(json.dumps(kwargs)))
+    assert again.serialize() == (classpath, kwargs)
+    # Instants travel as UTC: since as ISO with Z, the deadline as epoch seconds.
+    assert kwargs["since"] == "2026-11-23T10:00:00Z"
+    assert kwargs["deadline"] == (SINCE + timedelta(hours=3)).timestamp()
+    assert kwargs["recording_id"] is None and kwargs["recording_seen"] is False
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"conference_name": None}, "conference_name and recording_id are both empty"),
+        ({"since": None}, "since is empty"),
+        ({"since": "yesterday"}, "since is not an ISO-8601 time"),
+        ({"poll_interval": 0}, "poll_interval must be"),
+        ({"poll_backoff": 0.5}, "poll_backoff must be"),
+        ({"max_consecutive_failures": 0}, "max_consecutive_failures must be"),
+        ({"deadline": None}, "deadline must be"),
+    ],
+)
+def test_bad_kwargs_are_refused_naming_the_parameter(kwargs: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        make_trigger(**kwargs)
+
+
+async def test_a_ready_recording_is_sent_at_once(vobiz_fake: FakeVobizServer) -> None:
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE + timedelta(minutes=3))
+    started = time.monotonic()
+    event = await run_trigger(make_trigger())
+
+    assert time.monotonic() - started < POLL
+    assert event["status"] == "success"
+    recording = event["recording"]
+    assert recording["recording_id"] == recording_id and recording["conference_name"] == ROOM
+    assert recording["add_time"] == "2026-11-23T10:03:00+00:00"
+    assert [r.route for r in vobiz_fake.requests] == ["recording.list", "media"]
+
+
+async def test_by_id_not_known_yet_then_ready(vobiz_fake: FakeVobizServer) -> None:
+    vobiz_fake.configure(processing_delay_s=0.5, file_delay_s=0)
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, ready=False)
+    event = await run_trigger(make_trigger(conference_name=None, since=None, recording_id=recording_id))
+
+    assert event["status"] == "success" and event["recording"]["recording_id"] == recording_id
+    gets = requests_on(vobiz_fake, "recording.get")
+    assert [r.status for r in gets][-1] == 200 and 404 in [r.status for r in gets]
+    assert min(gaps(gets)) >= POLL - SLACK
+
+
+async def test_a_row_whose_file_answers_404_is_waited_for_by_probing_only_the_file(
+    vobiz_fake: FakeVobizServer,
+) -> None:
+    vobiz_fake.configure(processing_delay_s=0, file_delay_s=0.7)
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, ready=False)
+    event = await run_trigger(make_trigger(since="2026-01-01"))
+
+    assert event["status"] == "success" and event["recording"]["recording_id"] == recording_id
+    # The row is listed once; after that each poll is one request: a probe of the file.
+    assert len(requests_on(vobiz_fake, "recording.list")) == 1
+    probes = requests_on(vobiz_fake, "media")
+    assert [(r.method, r.status) for r in probes][-1] == ("HEAD", 200)
+    assert {(r.method, r.status) for r in probes[:-1]} == {("HEAD", 404)} and len(probes) >= 3
+    assert min(gaps(probes)) >= POLL - SLACK
+
+
+async def test_a_timeout_says_what_was_looked_for_and_what_was_seen(vobiz_fake: FakeVobizServer) -> None:
+    vobiz_fake.add_recording(conference_name="Sales Call", add_time=SINCE + timedelta(minutes=31))
+    for hours in (1, 25):
+        vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE - timedelta(hours=hours))
+    deadline = time.time() + 1.0
+    event = await run_trigger(make_trigger(deadline=deadline, poll_interval=0.4))
+
+    assert event == {
+        "status": "timeout",
+        "message": f"Timed out at {_iso(deadline)}: no recording of 'Team Sync' since 2026-11-23T10:00:00Z; "
+        "newest seen: 'Sales Call' at 2026-11-23T10:31:00Z; 2 recordings of 'Team Sync' before since",
+    }
+    lists = requests_on(vobiz_fake, "recording.list")
+    # Polls at 0, 0.4 and 0.8 s, and a last one at the deadline.
+    assert len(lists) == 4
+    assert lists[-1].received_at >= deadline - SLACK
+
+
+async def test_a_timeout_names_a_recording_whose_file_never_came(vobiz_fake: FakeVobizServer) -> None:
+    vobiz_fake.configure(processing_delay_s=0, file_delay_s=60)
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, ready=False, add_time=SINCE)
+    event = await run_trigger(make_trigger(deadline=time.time() + 0.5))
+
+    assert event["status"] == "timeout"
+    assert f"recording {recording_id!r} of 'Team Sync' (added 2026-11-23T10:00:00Z) was found" in event["message"]
+    assert "its file still answered 404" in event["message"]
+
+
+@pytest.mark.parametrize("list_filters", ["ignore", "honour"])
+async def test_the_meetings_recording_is_chosen_among_decoys_across_pages(
+    vobiz_fake: FakeVobizServer, list_filters: str
+) -> None:
+    vobiz_fake.configure(list_filters=list_filters, add_time_utc_offset="+05:30")
+    decoys = add_decoys(vobiz_fake)
+    event = await run_trigger(make_trigger(since="2026-11-23T15:30:00+05:30"))
+
+    assert event["status"] == "success" and event["recording"]["recording_id"] == decoys.target
+    assert event["recording"]["add_time"] == "2026-11-23T10:20:00+00:00"
+    pages = [r.query for r in requests_on(vobiz_fake, "recording.list")]
+    if list_filters == "ignore":
+        # The target is on page 2 of 3; page 2 ends before since, so page 3 is not asked for.
+        assert decoys.total > 200
+        assert len(pages) == 2 and "offset=100" in pages[1]
+
+
+async def test_the_error_budget_ends_the_wait_without_a_tight_loop(vobiz_fake: FakeVobizServer) -> None:
+    vobiz_fake.inject("recording.list", 503, times=20)
+    event = await run_trigger(make_trigger(max_consecutive_failures=3))
+
+    assert event["status"] == "error"
+    assert event["message"].startswith("Stopped waiting for a recording of 'Team Sync' since 2026-11-23T10:00:00Z")
+    assert "gave up after 3 failed polls in a row; the last: list recordings: Vobiz answered 503" in event["message"]
+    # No retries inside the hook: one request per poll, a poll interval apart.
+    lists = requests_on(vobiz_fake, "recording.list")
+    assert len(lists) == 3 and min(gaps(lists)) >= POLL - SLACK
+
+
+async def test_a_poll_that_answers_restarts_the_budget(vobiz_fake: FakeVobizServer) -> None:
+    async def fail_twice_more_once_answered() -> None:
+        while not [r for r in requests_on(vobiz_fake, "recording.list") if r.status == 200]:
+            await asyncio.sleep(0.01)
+        vobiz_fake.inject("recording.list", 503, times=2)
+        vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE)
+
+    vobiz_fake.inject("recording.list", 503, times=2)
+    watcher = asyncio.ensure_future(fail_twice_more_once_answered())
+    event = await run_trigger(make_trigger(max_consecutive_failures=3))
+    await watcher
+
+    assert event["status"] == "success"
+    # Two failures, an answer (nothing yet) that restarts the count, two more failures, the match.
+    assert [r.status for r in requests_on(vobiz_fake, "recording.list")] == [503, 503, 200, 503, 503, 200]
+
+
+async def test_429_waits_as_long_as_vobiz_asks_and_is_not_a_failure(vobiz_fake: FakeVobizServer) -> None:
+    vobiz_fake.inject("recording.list", 429, retry_after=0.6, times=2)
+    vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE)
+    event = await run_trigger(make_trigger(max_consecutive_failures=1))
+
+    assert event["status"] == "success"
+    lists = requests_on(vobiz_fake, "recording.list")
+    assert [r.status for r in lists] == [429, 429, 200]
+    assert min(gaps(lists)) >= 0.6 - SLACK
+
+
+@pytest.mark.parametrize(("route", "status"), [("recording.list", 401), ("media", 403)])
+async def test_401_and_403_fail_at_once(vobiz_fake: FakeVobizServer, route: str, status: int) -> None:
+    vobiz_fake.inject(route, status, times=5)
+    vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE)
+    event = await run_trigger(make_trigger())
+
+    assert event["status"] == "error"
+    assert f"Vobiz answered {status}" in event["message"] and "Check the Auth ID and Token" in event["message"]
+    assert len(requests_on(vobiz_fake, route)) == 1
+
+
+async def test_a_recording_seen_before_that_answers_404_is_gone(vobiz_fake: FakeVobizServer) -> None:
+    event = await run_trigger(make_trigger(recording_id="rec-deleted", recording_seen=True, conference_name=None))
+
+    assert event["status"] == "error"
+    assert "recording 'rec-deleted' was seen before and now answers 404: it was deleted" in event["message"]
+    assert len(vobiz_fake.requests) == 1
+
+
+async def test_a_recording_of_another_room_fails_at_once(vobiz_fake: FakeVobizServer) -> None:
+    recording_id = vobiz_fake.add_recording(conference_name="Sales Call", add_time=SINCE)
+    event = await run_trigger(make_trigger(recording_id=recording_id))
+
+    assert event["status"] == "error"
+    assert "is a recording of conference 'Sales Call', not of conference_name 'Team Sync'" in event["message"]
+
+
+async def test_a_missing_connection_is_an_error_event(vobiz_fake: FakeVobizServer) -> None:
+    event = await run_trigger(make_trigger(vobiz_conn_id="no_such_vobiz"))
+
+    assert event["status"] == "error" and "connection 'no_such_vobiz'" in event["message"]
+    assert vobiz_fake.requests == []
+
+
+async def test_the_first_poll_waits_for_first_poll_at(vobiz_fake: FakeVobizServer) -> None:
+    vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE)
+    not_before = time.time() + 0.5
+    event = await run_trigger(make_trigger(first_poll_at=not_before))
+
+    assert event["status"] == "success"
+    assert vobiz_fake.requests[0].received_at >= not_before - SLACK
+
+
+async def test_exponential_backoff_stretches_the_interval_up_to_its_cap(vobiz_fake: FakeVobizServer) -> None:
+    deadline = time.time() + 2.2
+    event = await run_trigger(make_trigger(deadline=deadline, poll_interval=0.1, poll_backoff=2, max_poll_interval=0.8))
+
+    assert event["status"] == "timeout"
+    # Waits of 0.1, 0.2, 0.4, 0.8, 0.8 s, then the last poll at the deadline.
+    observed = gaps(requests_on(vobiz_fake, "recording.list"))
+    assert [round(gap, 1) for gap in observed[:4]] == [0.1, 0.2, 0.4, 0.8]
+    assert len(observed) == 5
+
+
+class _SessionSpy:
+    """Counts the sessions VobizAsyncHook opens and closes (the real ones, on real sockets)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.opened: list[Any] = []
+        real = VobizAsyncHook._get_session
+
+        async def get_session(hook: VobizAsyncHook) -> Any:
+            session = await real(hook)
+            if session not in self.opened:
+                self.opened.append(session)
+            return session
+
+        monkeypatch.setattr(VobizAsyncHook, "_get_session", get_session)
+
+
+async def test_one_session_serves_the_whole_wait_and_is_closed(
+    vobiz_fake: FakeVobizServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = _SessionSpy(monkeypatch)
+    vobiz_fake.configure(processing_delay_s=0.5, file_delay_s=0.5)
+    vobiz_fake.add_recording(conference_name=ROOM, ready=False)
+    event = await run_trigger(make_trigger(since="2026-01-01"))
+
+    assert event["status"] == "success" and len(requests_on(vobiz_fake, "recording.list", "media")) >= 4
+    assert len(spy.opened) == 1 and spy.opened[0].closed
+
+
+async def test_a_cancelled_wait_closes_its_session(
+    vobiz_fake: FakeVobizServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = _SessionSpy(monkeypatch)
+    task = asyncio.ensure_future(run_trigger(make_trigger()))
+    while not vobiz_fake.requests:
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert len(spy.opened) == 1 and spy.opened[0].closed
+
+
+def test_event_statuses_are_the_documented_ones() -> None:
+    assert [status.value for status in WaitStatus] == ["success", "timeout", "error"]
+
+
+def _iso(epoch: float) -> str:
+    from datetime import datetime, timezone
+
+    from vobiz_provider.instants import isoformat_utc
+
+    return isoformat_utc(datetime.fromtimestamp(epoch, tz=timezone.utc).replace(microsecond=0))

@@ -1,0 +1,232 @@
+"""ConferenceRecordingSensor: wait until a Vobiz conference recording's file can be downloaded.
+
+Only ``airflow.sdk``, the standard library and the provider's light modules are imported here:
+DAG files import this module at every parse. The hook and the trigger load when a task runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
+
+from vobiz_provider.exceptions import VobizError
+from vobiz_provider.instants import isoformat_utc
+from vobiz_provider.operators.validation import invalid_input_fails_task
+from vobiz_provider.waiting.events import UnreadableEventError, WaitStatus, read_event
+from vobiz_provider.waiting.lookup import RecordingLookup, RecordingTarget, drive
+from vobiz_provider.waiting.pacing import FailureKind, check_pacing, classify
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from vobiz_provider.hooks.vobiz import VobizHook
+
+__all__ = ["ConferenceRecordingSensor"]
+
+# Airflow's own deferral timeout is a backstop set this much after the trigger's deadline, so
+# the trigger's timeout event (which says what was seen) arrives first.
+DEFERRAL_GRACE = timedelta(seconds=60)
+# Exponential backoff doubles the interval, as BaseSensorOperator's does in poke mode.
+BACKOFF_FACTOR = 2.0
+
+
+def default_since(context: Context) -> datetime | None:
+    """The start of the run's data interval; else its logical date; else when it was due to run."""
+    start, logical = context.get("data_interval_start"), context.get("logical_date")
+    if start is not None:
+        return start
+    if logical is not None:
+        return logical
+    return getattr(context.get("dag_run"), "run_after", None)
+
+
+class ConferenceRecordingSensor(BaseSensorOperator):
+    """Wait until a Vobiz conference recording exists and its file can be downloaded.
+
+    The recording is chosen by ``recording_id``, or as the newest conference recording of
+    ``conference_name`` created at or after ``since`` (``add_time`` and ``since`` are compared
+    as instants, whatever their offsets). Vobiz may ignore list filters, so every row is
+    checked here, page by page; call recordings and other rooms never match. The sensor
+    succeeds only when the file answers (a HEAD, else a one-byte ranged GET, with the
+    connection's scoped credentials, following redirects): a row whose file still answers 404
+    is not ready. 401/403 and a recording deleted while waited for fail at once.
+
+    ``since`` defaults to the start of the run's data interval: the meeting this run handles was
+    recorded in its interval, so recordings of the room created before it belong to earlier
+    meetings (yesterday's stand-up). Runs without a data interval (manual runs) fall back to
+    the logical date, then to when the run was due (``run_after``). With an interval timetable
+    (``CronDataIntervalTimetable``) the interval starts at the previous run, so a recording of
+    the previous meeting that Vobiz finished after that run started still counts: set ``since``
+    explicitly (e.g. the meeting's start) if that can happen.
+
+    In ``poke`` and ``reschedule`` mode each poke uses the connection's retry policy, and an
+    error that outlasts it fails the try (``retries`` apply). Deferrable (default: Airflow's
+    ``[operators] default_deferrable``), the sensor checks once on the worker, then defers to
+    :class:`~vobiz_provider.triggers.recording.ConferenceRecordingTrigger` with an absolute
+    deadline ``timeout`` seconds after the task started; the trigger waits out 429 and
+    counts 5xx and transport failures against ``max_consecutive_failures``.
+
+    Returns (XCom ``return_value``) the recording: ``recording_id``, ``recording_url``,
+    ``conference_name``, ``recording_type``, ``recording_format``, ``call_uuid``, ``add_time``
+    (ISO-8601 with offset), ``duration_ms``, ``start_ms``, ``end_ms``,
+    ``rounded_recording_duration``, ``from_number``, ``to_number``. A timeout says what was
+    looked for and what was seen.
+
+    :param conference_name: the room, case-sensitive (templated). With ``recording_id``, the
+        recording must be of this room.
+    :param recording_id: the recording's id (templated); ``since`` is then not used.
+    :param since: ISO-8601 string or datetime (templated); a value without an offset is UTC.
+        Default: the start of the run's data interval (see above).
+    :param vobiz_conn_id: the Airflow connection to Vobiz.
+    :param deferrable: wait in the triggerer instead of a worker slot.
+    :param max_consecutive_failures: deferrable only: failed polls in a row (5xx, transport
+        failures, malformed answers) after which the sensor fails; 429 does not count.
+
+    ``poke_interval``, ``timeout``, ``mode``, ``exponential_backoff`` and ``max_wait`` (the cap
+    of the growing interval) apply as for every sensor, to the trigger's polls too.
+    """
+
+    template_fields: Sequence[str] = ("conference_name", "recording_id", "since")
+    ui_color = "#e6dcf4"
+
+    def __init__(
+        self,
+        *,
+        conference_name: str | None = None,
+        recording_id: str | None = None,
+        since: str | datetime | None = None,
+        vobiz_conn_id: str = "vobiz_default",
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        max_consecutive_failures: int = 5,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.conference_name = conference_name
+        self.recording_id = recording_id
+        self.since = since
+        self.vobiz_conn_id = vobiz_conn_id
+        self.deferrable = deferrable
+        self.max_consecutive_failures = max_consecutive_failures
+        if deferrable:
+            check_pacing(self.poke_interval, self._poll_backoff, self._max_poll_interval, max_consecutive_failures)
+        self._lookup: RecordingLookup | None = None
+        self._hook: VobizHook | None = None
+
+    @property
+    def _poll_backoff(self) -> float:
+        return BACKOFF_FACTOR if self.exponential_backoff else 1.0
+
+    @property
+    def _max_poll_interval(self) -> float | None:
+        return None if self.max_wait is None else self.max_wait.total_seconds()
+
+    def _get_lookup(self, context: Context) -> RecordingLookup:
+        """The wait's state, kept across pokes of one try; the inputs are checked on first use."""
+        if self._lookup is None:
+            since = self.since if self.since not in (None, "") else default_since(context)
+            with invalid_input_fails_task():
+                target = RecordingTarget.from_inputs(
+                    conference_name=self.conference_name, recording_id=self.recording_id, since=since
+                )
+            self._lookup = RecordingLookup(target)
+        return self._lookup
+
+    def _get_hook(self, **kwargs: Any) -> VobizHook:
+        if self._hook is None:
+            from vobiz_provider.hooks.vobiz import VobizHook
+
+            self._hook = VobizHook(self.vobiz_conn_id, **kwargs)
+        return self._hook
+
+    def execute(self, context: Context) -> Any:
+        lookup = self._get_lookup(context)
+        try:
+            if self.deferrable:
+                return self._check_then_defer(context, lookup)
+            try:
+                return super().execute(context)
+            except AirflowSensorTimeout as err:
+                raise AirflowSensorTimeout(f"Timed out after {self.timeout:g} s: {lookup.describe()}") from err
+        finally:
+            if self._hook is not None:
+                self._hook.close()
+                self._hook = None
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        lookup = self._get_lookup(context)
+        with invalid_input_fails_task():
+            recording = drive(lookup.poll(), self._get_hook())
+        if recording is None:
+            self.log.info("Not ready yet: %s", lookup.describe())
+            return PokeReturnValue(is_done=False)
+        self._log_ready(recording.to_dict())
+        return PokeReturnValue(is_done=True, xcom_value=recording.to_dict())
+
+    def _check_then_defer(self, context: Context, lookup: RecordingLookup) -> dict[str, Any]:
+        """One check on the worker (a ready recording returns at once), then defer to the trigger."""
+        from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
+
+        deadline = time.time() + self.timeout
+        asked_wait = 0.0
+        try:
+            # No retries here: the trigger's loop is the retry, paced and with its own budget.
+            with invalid_input_fails_task():
+                recording = drive(lookup.poll(), self._get_hook(max_retries=0))
+        except VobizError as err:
+            if classify(err) is FailureKind.FATAL:
+                raise
+            self.log.warning("Vobiz: %s; the triggerer will keep trying", err)
+            recording, asked_wait = None, float(getattr(err, "retry_after", None) or 0.0)
+        if recording is not None:
+            result = recording.to_dict()
+            self._log_ready(result)
+            return result
+        self.log.info("Not ready yet, waiting in the triggerer: %s", lookup.describe())
+        target = lookup.target
+        with invalid_input_fails_task():
+            trigger = ConferenceRecordingTrigger(
+                deadline=deadline,
+                conference_name=target.conference_name,
+                recording_id=target.recording_id,
+                since=None if target.since is None else isoformat_utc(target.since),
+                vobiz_conn_id=self.vobiz_conn_id,
+                poll_interval=self.poke_interval,
+                poll_backoff=self._poll_backoff,
+                max_poll_interval=self._max_poll_interval,
+                max_consecutive_failures=self.max_consecutive_failures,
+                recording_seen=lookup.seen,
+                # The worker has just asked: the trigger's first poll comes one interval later.
+                first_poll_at=time.time() + max(self.poke_interval, asked_wait),
+            )
+        self.defer(
+            trigger=trigger,
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
+        )
+
+    def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
+        """Resume after the trigger: the recording (as the poke path returns it), or the trigger's failure."""
+        try:
+            outcome = read_event(event)
+        except UnreadableEventError as err:
+            raise AirflowException(f"{self.task_id} cannot read the trigger's event: {err}") from err
+        if outcome.status is WaitStatus.TIMEOUT:
+            raise AirflowSensorTimeout(outcome.message)
+        if outcome.status is WaitStatus.ERROR or outcome.recording is None:
+            raise AirflowException(outcome.message)
+        result = outcome.recording.to_dict()
+        self._log_ready(result)
+        return result
+
+    def _log_ready(self, recording: dict[str, Any]) -> None:
+        self.log.info(
+            "The file of recording %r of %r (added %s) can be downloaded",
+            recording["recording_id"],
+            recording["conference_name"],
+            recording["add_time"],
+        )

@@ -1,0 +1,113 @@
+"""How long to wait between polls, which failures are waited out, and when to give up.
+
+Every outcome of a poll leads to a wait of at least the poll interval (never a tight loop);
+``Retry-After`` stretches it. Failures that waiting cannot fix (401/403, a deleted recording,
+bad input, another 4xx) end the wait at once; 429 is waited out without counting as a failure;
+5xx, transport failures and malformed answers count against a budget of failures in a row.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from vobiz_provider.exceptions import (
+    VobizAuthError,
+    VobizClientError,
+    VobizConfigError,
+    VobizError,
+    VobizRateLimitError,
+)
+from vobiz_provider.waiting.lookup import RecordingGoneError
+
+# The cap of an exponentially growing interval when none is given: ten minutes, or the interval itself.
+DEFAULT_MAX_POLL_INTERVAL = 600.0
+
+
+class FailureKind(str, Enum):
+    """What a failed poll means for the wait."""
+
+    FATAL = "fatal"
+    """Waiting cannot fix it: stop now."""
+    RATE_LIMITED = "rate_limited"
+    """Vobiz asked us to slow down: wait (as long as it asked), not a failure."""
+    TRANSIENT = "transient"
+    """May pass: wait and count it against the budget."""
+
+
+def classify(error: VobizError) -> FailureKind:
+    """The kind of a poll's failure (see the module's docstring)."""
+    if isinstance(error, VobizRateLimitError):
+        return FailureKind.RATE_LIMITED
+    # RecordingGoneError is a 404 for a row that had been seen; other 404s (a list) may pass.
+    if isinstance(error, (VobizAuthError, VobizClientError, VobizConfigError, RecordingGoneError)):
+        return FailureKind.FATAL
+    return FailureKind.TRANSIENT
+
+
+class PollingGaveUpError(VobizError):
+    """Too many polls in a row failed."""
+
+
+class Pacer:
+    """The waits of one poll loop: the interval (growing by ``backoff`` per poll up to ``max_interval``),
+    stretched by ``Retry-After``, and the budget of failed polls in a row.
+
+    :param interval: seconds between polls.
+    :param backoff: factor the interval grows by after each poll; 1 keeps it constant.
+    :param max_interval: the longest interval; default ten minutes (or ``interval`` if longer).
+    :param max_failures: failed polls in a row after which the loop gives up.
+    """
+
+    def __init__(
+        self, interval: float, *, backoff: float = 1.0, max_interval: float | None = None, max_failures: int = 5
+    ) -> None:
+        check_pacing(interval, backoff, max_interval, max_failures)
+        self.interval = float(interval)
+        self.backoff = float(backoff)
+        self.max_interval = max(self.interval, DEFAULT_MAX_POLL_INTERVAL if max_interval is None else max_interval)
+        self.max_failures = max_failures
+        self.failures = 0
+        self._upcoming = self.interval
+
+    def _next(self) -> float:
+        wait = self._upcoming
+        self._upcoming = min(wait * self.backoff, self.max_interval)
+        return wait
+
+    def after_answer(self) -> float:
+        """A poll that got its answers (ready or not): the failure count starts again."""
+        self.failures = 0
+        return self._next()
+
+    def after_failure(self, error: VobizError) -> float:
+        """The wait after a failed poll.
+
+        :raises VobizError: ``error`` itself when it is fatal, :class:`PollingGaveUpError` when the budget is spent.
+        """
+        kind = classify(error)
+        if kind is FailureKind.FATAL:
+            raise error
+        if kind is FailureKind.TRANSIENT:
+            self.failures += 1
+            if self.failures >= self.max_failures:
+                raise PollingGaveUpError(
+                    f"gave up after {self.failures} failed polls in a row; the last: {error}",
+                    status_code=error.status_code,
+                    api_id=error.api_id,
+                ) from error
+        asked = getattr(error, "retry_after", None)
+        return max(self._next(), float(asked or 0.0))
+
+
+def check_pacing(interval: float, backoff: float, max_interval: float | None, max_failures: int) -> None:
+    """Refuse pacing values that would poll in a tight loop or never give up, naming the parameter."""
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
+        raise VobizConfigError(f"poll_interval must be a number of seconds > 0, got {interval!r}")
+    if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not backoff >= 1:
+        raise VobizConfigError(f"poll_backoff must be a factor >= 1, got {backoff!r}")
+    if max_interval is not None and (
+        isinstance(max_interval, bool) or not isinstance(max_interval, (int, float)) or not max_interval > 0
+    ):
+        raise VobizConfigError(f"max_poll_interval must be a number of seconds > 0 or None, got {max_interval!r}")
+    if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 1:
+        raise VobizConfigError(f"max_consecutive_failures must be an integer >= 1, got {max_failures!r}")
