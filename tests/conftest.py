@@ -33,7 +33,7 @@ os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
         for name, path in (("examples", EXAMPLE_DAGS), ("test_dags", TEST_DAGS))
     ]
 )
-for path in (str(ROOT), str(TEST_DAGS)):
+for path in (str(ROOT), str(TEST_DAGS), str(EXAMPLE_DAGS)):
     if path not in sys.path:
         sys.path.insert(0, path)
 

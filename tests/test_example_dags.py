@@ -1,0 +1,144 @@
+"""Every example DAG runs end to end under ``dag.test()`` against the fake Vobiz server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dagrun import run_dag
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+STANDUP_MINUTES = 2  # keeps the WAV small; the DAG checks the duration against this
+
+
+def _asset_event_extras(asset_name: str, run_id: str) -> list[dict[str, Any]]:
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        events = (
+            session.query(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .filter(AssetModel.name == asset_name, AssetEvent.source_run_id == run_id)
+            .all()
+        )
+        return [dict(event.extra or {}) for event in events]
+
+
+def _run_standup(vobiz_fake: Any, storage: Path) -> Any:
+    import standup_pipeline
+
+    vobiz_fake.add_room("Daily Standup", members=3, recording=True, file_format="wav", duration_s=STANDUP_MINUTES * 60)
+    return run_dag(
+        standup_pipeline.dag,
+        run_conf={"storage_root": str(storage), "meeting_minutes": STANDUP_MINUTES},
+    )
+
+
+def test_standup_pipeline_stops_waits_downloads_and_verifies(vobiz_fake: Any, tmp_path: Path) -> None:
+    run = _run_standup(vobiz_fake, tmp_path)
+
+    assert run.state == "success", run.task_states
+    stop = run.xcom("stop_recording")
+    assert stop["conference_name"] == "Daily Standup" and stop["status"] == "stopped"
+    recording = run.xcom("wait_for_recording")
+    assert recording["conference_name"] == "Daily Standup"
+    download = run.xcom("download_recording")
+    expected = vobiz_fake.recording_bytes(recording["recording_id"])
+    assert download["recording_id"] == recording["recording_id"]
+    assert download["bytes"] == len(expected)
+    assert download["sha256"] == hashlib.sha256(expected).hexdigest()
+    assert download["format"] == "wav"
+    assert download["duration_s"] == pytest.approx(STANDUP_MINUTES * 60, abs=1)
+    path = Path(download["path"])
+    assert path.read_bytes() == expected
+    # A dated folder under the storage root, and nothing else left beside the file.
+    assert path.parent.parent == tmp_path / "standup"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    extras = _asset_event_extras("vobiz_meeting_recordings", run.run_id)
+    assert [extra["recording_id"] for extra in extras] == [recording["recording_id"]]
+    assert extras[0]["sha256"] == download["sha256"]
+
+
+def test_recording_catalogue_keeps_one_row_per_recording(
+    vobiz_fake: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recording_catalogue
+
+    database = tmp_path / "catalogue.db"
+    monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_CATALOGUE_DB", json.dumps({"conn_type": "sqlite", "host": str(database)}))
+    standup = _run_standup(vobiz_fake, tmp_path / "recordings")
+    assert standup.state == "success", standup.task_states
+    download = standup.xcom("download_recording")
+
+    first = run_dag(recording_catalogue.dag)
+    second = run_dag(recording_catalogue.dag)  # re-runs upsert: still one row per recording
+
+    assert first.state == second.state == "success", (first.task_states, second.task_states)
+    with sqlite3.connect(database) as db:
+        rows = db.execute(
+            "SELECT recording_id, conference_name, path, bytes, sha256, duration_s FROM vobiz_recordings"
+        ).fetchall()
+    matching = [row for row in rows if row[0] == download["recording_id"]]
+    assert matching == [
+        (
+            download["recording_id"],
+            "Daily Standup",
+            download["path"],
+            download["bytes"],
+            download["sha256"],
+            pytest.approx(download["duration_s"]),
+        )
+    ]
+    assert len(rows) == len({row[0] for row in rows})
+
+
+def test_standup_start_starts_the_rooms_recording(vobiz_fake: Any) -> None:
+    import standup_start
+
+    vobiz_fake.add_room("Daily Standup", members=1, recording=False)
+
+    run = run_dag(standup_start.dag, run_conf={"file_format": "wav"})
+
+    assert run.state == "success", run.task_states
+    started = run.xcom("start_recording")
+    assert started["conference_name"] == "Daily Standup"
+    assert started["recording_id"] is None and started["url"] is None  # the current API returns neither
+    posts = [r for r in vobiz_fake.requests if r.route == "conference.record.start"]
+    assert [r.status for r in posts] == [200]
+    # The room is now recording: ending it produces a WAV recording.
+    recording_id = vobiz_fake.end_room("Daily Standup")
+    assert recording_id is not None
+
+
+def test_end_of_day_sweep_collects_every_recording_and_skips_idle_rooms(vobiz_fake: Any, tmp_path: Path) -> None:
+    import end_of_day_sweep
+
+    vobiz_fake.configure(stop_idle_status=400)
+    vobiz_fake.add_room("Sales Call", members=2, recording=True, duration_s=4)
+    vobiz_fake.add_room("Design Review", members=4, recording=True, duration_s=6)
+    vobiz_fake.add_room("Lobby", members=1, recording=False)
+
+    run = run_dag(end_of_day_sweep.dag, run_conf={"storage_root": str(tmp_path)})
+
+    assert run.state == "success", run.task_states
+    assert run.xcom("live_rooms") == ["Design Review", "Lobby", "Sales Call"]
+    stops = run.xcoms("sweep_room.stop_recording")
+    assert sorted((s["conference_name"], s["status"]) for s in stops) == [
+        ("Design Review", "stopped"),
+        ("Sales Call", "stopped"),
+    ]
+    skipped = [key for key, state in run.task_states.items() if state == "skipped"]
+    assert len(skipped) == 4, run.task_states  # Lobby's stop, wait, destination and download
+    downloads = run.xcoms("sweep_room.download_recording")
+    assert sorted(round(d["duration_s"]) for d in downloads) == [4, 6]
+    for download in downloads:
+        expected = vobiz_fake.recording_bytes(download["recording_id"])
+        assert Path(download["path"]).read_bytes() == expected
+        assert Path(download["path"]).parent.parent == tmp_path / "eod"
