@@ -60,7 +60,7 @@ async def _answer(request: web.Request, state: FakeState, target: Resolved) -> w
     return await target.handler(request, state, target.params)
 
 
-_ENTRY = "vobiz_fake_log_entry"
+_ENTRY = web.RequestKey("vobiz_fake_log_entry", LoggedRequest)
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
