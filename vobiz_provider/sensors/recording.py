@@ -54,7 +54,9 @@ class ConferenceRecordingSensor(BaseSensorOperator):
     checked here, page by page; call recordings and other rooms never match. The sensor
     succeeds only when the file answers (a HEAD, else a one-byte ranged GET, with the
     connection's scoped credentials, following redirects): a row whose file still answers 404
-    is not ready. 401/403 and a recording deleted while waited for fail at once.
+    is not ready. Once the row is found, later polls only probe its file (one request each).
+    401/403 fail at once; so does a recording id that answers 404 after its row had been seen
+    (deleted), while before that a 404 only means Vobiz has not finished processing.
 
     ``since`` defaults to the start of the run's data interval: the meeting this run handles was
     recorded in its interval, so recordings of the room created before it belong to earlier

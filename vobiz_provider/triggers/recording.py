@@ -50,9 +50,9 @@ class ConferenceRecordingTrigger(BaseTrigger):
 
     Sends exactly one event: ``{"status": "success", "recording": {...}}``,
     ``{"status": "timeout", "message": ...}`` (what was looked for and what was seen) or
-    ``{"status": "error", "message": ...}`` (401/403, a recording deleted while waited for, bad
-    input, another 4xx, or ``max_consecutive_failures`` failed polls in a row; 429 is waited out
-    and not counted).
+    ``{"status": "error", "message": ...}`` (401/403, a recording id that answers 404 after its
+    row had been seen, bad input, another 4xx, or ``max_consecutive_failures`` failed polls in a
+    row; 429 is waited out and not counted).
 
     Every argument is plain JSON, so the trigger survives a triggerer restart unchanged.
 
