@@ -7,6 +7,7 @@ a number of body bytes, with the full ``Content-Length`` already sent.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -96,9 +97,15 @@ async def serve(request: web.Request, state: FakeState, rec: Recording) -> web.S
     for chunk in audio.iter_range(start, stop):
         await response.write(chunk)
     if stop < end and request.transport is not None:
-        # close() (not abort()) flushes what was written, then ends the connection short of
-        # Content-Length: the client sees a truncated body.
-        request.transport.close()
+        # Let the bytes reach the socket first: aiohttp may abort() a connection whose handler
+        # returned unfinished, which would discard them under load and turn a drop after N
+        # bytes into a drop after 0. Then close() ends the body short of Content-Length.
+        transport = request.transport
+        for _ in range(200):
+            if transport.get_write_buffer_size() == 0:
+                break
+            await asyncio.sleep(0.005)
+        transport.close()
         return response
     await response.write_eof()
     return response
