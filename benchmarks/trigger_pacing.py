@@ -1,0 +1,195 @@
+"""Waiting, pacing: never more than one request per poll interval, on errors too.
+
+Target (issue). Triggers poll the fake Vobiz server while it answers each scenario (not ready,
+injected 503 / 429 / 403 / malformed JSON, a file that 404s, a deadline that falls inside an
+interval); the server's request log gives every request's arrival, per trigger (each trigger
+waits for its own recording id). For each trigger, the most requests that arrived within any one
+poll interval must be 1. The http provider's ``HttpSensorTrigger`` runs the 404, 503 and 403
+scenarios on the same interval, as context (no target): it loops without sleeping on any error
+but a 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.control import FakeControl
+from benchmarks.procs import run_child
+from benchmarks.report import Row, Table, verdict
+from benchmarks.workload import TriggerRun, fake_server, make_trigger
+
+LOG_LIMIT = 1000
+CLOCK_SLACK = 0.002  # seconds: two requests closer than interval - slack share one interval
+FULL = {"triggers": 10, "interval": 1.0, "window": 5.0}
+QUICK = {"triggers": 5, "interval": 0.25, "window": 1.0}
+_RECORDING_ID = re.compile(r"/Recording/([^/.]+)")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One way the server answers while triggers wait.
+
+    :param name: for the table.
+    :param kind: ``"vobiz"`` or ``"http"`` (HttpSensorTrigger, context only).
+    :param route: the fake's route key that answers ``status`` (or malformed JSON), if any.
+    :param status: the status injected on ``route``.
+    :param retry_after: a Retry-After to send with it, in poll intervals.
+    :param malformed: answer 200 with truncated JSON instead.
+    :param file_pending: the recording's row exists, but its file 404s for an hour.
+    :param deadline: the trigger's deadline, in poll intervals from its start (default: an hour).
+    :param ends: the event every trigger must end with in the window, or None: still waiting.
+    """
+
+    name: str
+    kind: str = "vobiz"
+    route: str | None = None
+    status: int | None = None
+    retry_after: float | None = None
+    malformed: bool = False
+    file_pending: bool = False
+    deadline: float | None = None
+    ends: str | None = None
+
+
+SCENARIOS = (
+    Scenario("not ready (row 404)"),
+    Scenario("503 on the row", route="recording.get", status=503),
+    Scenario("429 on the row", route="recording.get", status=429),
+    Scenario("429 + Retry-After 2 intervals", route="recording.get", status=429, retry_after=2),
+    Scenario("malformed JSON on the row", route="recording.get", malformed=True),
+    Scenario("403 on the row", route="recording.get", status=403, ends="error"),
+    Scenario("file 404 (row found)", file_pending=True),
+    Scenario("503 on the file probe", route="media", status=503, file_pending=True),
+    Scenario("deadline 2.5 intervals away", deadline=2.5, ends="timeout"),
+    Scenario("not ready (404)", kind="http"),
+    Scenario("503", kind="http", route="recording.get", status=503),
+    Scenario("403", kind="http", route="recording.get", status=403),
+)
+
+
+def _prepare(control: FakeControl, scenario: Scenario, ids: list[str], interval: float) -> None:
+    control.reset()
+    if scenario.file_pending:
+        control.configure(processing_delay_s=0, file_delay_s=3600)
+        for recording_id in ids:
+            control.add_recording(conference_name="Bench", recording_id=recording_id, ready=False)
+    if scenario.route and scenario.malformed:
+        control.inject_malformed_json(scenario.route, times=LOG_LIMIT)
+    elif scenario.route and scenario.status:
+        retry_after = None if scenario.retry_after is None else scenario.retry_after * interval
+        control.inject(scenario.route, scenario.status, times=LOG_LIMIT, retry_after=retry_after)
+    control.clear_log()
+
+
+def measure(base_url: str, triggers: int, interval: float, window: float) -> list[dict[str, Any]]:
+    """In a child: every scenario in turn; per scenario, each trigger's request arrival times."""
+    control = FakeControl(base_url)
+
+    async def one(scenario: Scenario) -> dict[str, Any]:
+        ids = [f"{re.sub(r'[^a-z0-9]+', '-', scenario.name.lower())}-{scenario.kind}-{i}" for i in range(triggers)]
+        _prepare(control, scenario, ids, interval)
+        extra: dict[str, Any] = {"max_consecutive_failures": 10_000} if scenario.kind == "vobiz" else {}
+
+        def make(i: int) -> Any:
+            if scenario.deadline is not None:
+                extra["deadline"] = time.time() + scenario.deadline * interval
+            return make_trigger(scenario.kind, ids[i], interval, **extra)
+
+        run = TriggerRun(make, triggers, interval)
+        await asyncio.sleep(window)
+        waiting = run.waiting
+        # Vobiz events are dicts with a status; HttpSensorTrigger's event is True.
+        ended = [event.get("status") if isinstance(event, dict) else event for event in run.events]
+        await run.stop()
+        log = control.log()
+        return {
+            "scenario": asdict(scenario),
+            "arrivals": _arrivals(log, ids),
+            "logged": len(log),
+            "waiting": waiting,
+            "events": ended,
+        }
+
+    async def warm_up() -> None:
+        # Imports and the first connection lookup take seconds: not inside a scenario's window.
+        for kind in ("vobiz", "http"):
+            run = TriggerRun(lambda i, kind=kind: make_trigger(kind, f"warm-up-{kind}", interval), 1, 0)
+            await asyncio.sleep(interval + 0.5)
+            await run.stop()
+
+    asyncio.run(warm_up())
+    return [asyncio.run(one(scenario)) for scenario in SCENARIOS]
+
+
+def _arrivals(log: list[dict[str, Any]], ids: list[str]) -> dict[str, list[float]]:
+    """Each trigger's request arrival times (wall clock), told apart by the recording id in the path."""
+    arrivals: dict[str, list[float]] = {recording_id: [] for recording_id in ids}
+    for entry in log:
+        found = _RECORDING_ID.search(entry["path"])
+        if found and found.group(1) in arrivals:
+            arrivals[found.group(1)].append(entry["received_at"])
+    return arrivals
+
+
+def most_in_one_interval(times: list[float], interval: float) -> int:
+    """The most requests that arrived within any one poll interval."""
+    times = sorted(times)
+    most, first = 0, 0
+    for last, arrived in enumerate(times):
+        while arrived - times[first] >= interval - CLOCK_SLACK:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def min_gap(times: list[float]) -> float | None:
+    times = sorted(times)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    return min(gaps) if gaps else None
+
+
+def run(quick: bool, workdir: Path) -> Table:
+    size = QUICK if quick else FULL
+    n, interval, window = size["triggers"], size["interval"], size["window"]
+    table = Table("trigger pacing: requests per trigger per poll interval", "")
+    with fake_server(workdir) as (info, env):
+        args = {"base_url": info["base_url"], "triggers": n, "interval": interval, "window": window}
+        results = run_child("trigger_pacing:measure", args, env, timeout=len(SCENARIOS) * (window + 30))
+    for result in results:
+        table.add(_row(Scenario(**result["scenario"]), result, n, interval))
+    table.notes.append(
+        f"{n} triggers per scenario, poll interval {interval:g} s, {window:g} s each; 'max' is the most requests "
+        "of one trigger within any one interval, 'gap' the shortest time between two of its requests"
+    )
+    table.notes.append("HttpSensorTrigger rows are context: its loop sleeps only after a 404")
+    return table
+
+
+def _row(scenario: Scenario, result: dict[str, Any], n: int, interval: float) -> Row:
+    arrivals: dict[str, list[float]] = result["arrivals"]
+    counts = [len(times) for times in arrivals.values()]
+    most = max(most_in_one_interval(times, interval) for times in arrivals.values())
+    gaps = [gap for gap in map(min_gap, arrivals.values()) if gap is not None]
+    gap = f", gap {min(gaps):.3f} s" if gaps else ""
+    value = f"max {most}, {sum(counts)} requests{gap}"
+    who = "Vobiz" if scenario.kind == "vobiz" else "HttpSensorTrigger"
+    measure = f"{who}: {scenario.name}"
+    if result["logged"] >= LOG_LIMIT:
+        # The log kept only the last requests: the rate over their span, shared by the n triggers.
+        times = sorted(t for ts in arrivals.values() for t in ts)
+        rate = (len(times) - 1) / (times[-1] - times[0]) / n
+        return Row(measure, f"{rate:.0f} requests/s per trigger, {rate * interval:.0f} per interval")
+    if scenario.kind != "vobiz":
+        return Row(measure, value)
+    ended = result["events"]
+    behaved = ended == [scenario.ends] * n if scenario.ends else result["waiting"] == n
+    if scenario.retry_after and gaps:
+        behaved = behaved and min(gaps) >= scenario.retry_after * interval - CLOCK_SLACK
+    detail = f"ended: {', '.join(sorted(set(map(str, ended))))}" if ended else f"{result['waiting']} waiting"
+    return Row(measure, value, detail, "", "max <= 1 per interval", verdict(most <= 1 and behaved and min(counts) > 0))
