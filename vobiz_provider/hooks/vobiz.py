@@ -279,25 +279,30 @@ class VobizHook(HttpHook):
         """
         request = api.download(url)
         transfer = ResumableTransfer(sink, request.what)
-        for attempt in self.policy.retrying(request, self.log):
-            with attempt:
-                # identity: Content-Length and Range count the bytes stored, not a compressed body.
-                headers = {"Accept-Encoding": "identity", **transfer.range_header()}
-                response = self._open(request, url, headers=headers, stream=True)
-                with response:
-                    if response.status_code >= 300:
-                        reply = ApiReply(response.status_code, _lower(response.headers), response.content[:2048], url)
-                        raise_for_reply(request, reply)
-                        raise VobizResponseError(f"{request.what}: unexpected status {response.status_code}")
-                    transfer.begin(response.status_code, _lower(response.headers))
-                    try:
-                        for chunk in response.iter_content(chunk_size):
-                            transfer.write(chunk)
-                            if on_progress:
-                                on_progress(transfer.written, transfer.total)
-                    except requests.RequestException as err:
-                        raise transport_failure(request, err, sent=True) from None
-                    transfer.finish()
+        try:
+            for attempt in self.policy.retrying(request, self.log):
+                with attempt:
+                    # identity: Content-Length and Range count the bytes stored, not a compressed body.
+                    headers = {"Accept-Encoding": "identity", **transfer.range_header()}
+                    response = self._open(request, url, headers=headers, stream=True)
+                    with response:
+                        if response.status_code >= 300:
+                            reply = ApiReply(
+                                response.status_code, _lower(response.headers), response.content[:2048], url
+                            )
+                            raise_for_reply(request, reply)
+                            raise VobizResponseError(f"{request.what}: unexpected status {response.status_code}")
+                        transfer.begin(response.status_code, _lower(response.headers))
+                        try:
+                            for chunk in response.iter_content(chunk_size):
+                                transfer.write(chunk)
+                                if on_progress:
+                                    on_progress(transfer.written, transfer.total)
+                        except requests.RequestException as err:
+                            raise transport_failure(request, err, sent=True) from None
+                        transfer.finish()
+        finally:
+            transfer.close()  # stops the hashing thread, on errors too
         return FileTransfer(transfer.written, transfer.sha256, transfer.content_type, transfer.resumed)
 
     def test_connection(self) -> tuple[bool, str]:
