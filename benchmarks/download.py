@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.procs import Server, child_env, run_child
+from benchmarks.procs import Server, child_env, run_child, wait_at_gate
 from benchmarks.report import MB, MIB, Row, Table, Verdict, mb, rate, verdict
 
 TARGET_RATIO = 1.10
@@ -35,6 +35,11 @@ AUTH_ID, AUTH_TOKEN = "MA_BENCH0001", "bench-token-0001"
 FULL_SIZES, QUICK_SIZES = (100 * MIB, 1024 * MIB), (16 * MIB, 64 * MIB)
 WRITE_BLOCK = 4 * MIB
 REPEATS = 5
+# FRESH_PAGES: VMs that hand freed memory back to their host (virtio-balloon free page reporting,
+# as on the machines this was written on, about 2 s after the free) make a write into such pages
+# several times dearer, whoever writes. A download that starts right after a deletion reuses the
+# pages just freed; one that starts seconds later may not. So every measured download, curl's and
+# ours, starts right after the previous download's file is deleted.
 
 
 def make_wav(path: Path, size: int) -> str:
@@ -75,7 +80,7 @@ def curl_seconds(url: str, dest: Path | None, size: int) -> float:
 
 
 def measure(path: str, url: str, dest: str, warmup: str) -> dict[str, Any]:
-    """In a child: one warm-up download, then the measured one; time and memory growth."""
+    """In a child: one warm-up download, then (when the parent says go) the measured one; time and memory."""
     from benchmarks.memory import peak_rss, start_peak
 
     download: Callable[[str, str], tuple[int, str]]
@@ -111,6 +116,7 @@ def measure(path: str, url: str, dest: str, warmup: str) -> dict[str, Any]:
 
     download(warmup, dest)
     os.remove(dest)
+    wait_at_gate()
     before = start_peak()
     started = time.perf_counter()
     written, sha256 = download(url, dest)
@@ -139,24 +145,30 @@ def run(quick: bool, workdir: Path) -> Table:
                 if "curl" in ways:
                     server_alone = rate(size, curl_seconds(url, None, size))
                     table.add(Row(f"server alone (curl -o /dev/null), {label}", server_alone))
-                    # Unmeasured: the first write of this many bytes is the slowest (fresh page-cache pages).
-                    curl_seconds(url, out / "warm-up.wav", size)
-                    (out / "warm-up.wav").unlink()
                 seconds: dict[str, list[float]] = {way: [] for way in ways}
                 growth: dict[str, int] = {}
+                # Each measured download starts right after the previous one's file is deleted, curl's
+                # and ours alike, so that each writes into the pages just freed (see FRESH_PAGES).
+                previous = out / "warm-up.wav"
+                if "curl" in ways:
+                    curl_seconds(url, previous, size)
+                else:
+                    shutil.copyfile(files / name, previous)
                 for repeat in range(repeats):
                     for way in ways[repeat % len(ways) :] + ways[: repeat % len(ways)]:  # rotate who goes first
                         dest = out / f"{way}.wav"
                         if way == "curl":
+                            previous.unlink()
                             seconds[way].append(curl_seconds(url, dest, size))
                         else:
                             args = {"path": way, "url": url, "dest": str(dest), "warmup": f"{base}/files/warmup.wav"}
-                            result = run_child("download:measure", args, env, timeout=300)
+                            result = run_child("download:measure", args, env, timeout=300, on_gate=previous.unlink)
                             if result["bytes"] != size or result["sha256"] != sha256:
                                 raise RuntimeError(f"the {way} download of {name} got different bytes")
                             seconds[way].append(result["seconds"])
                             growth[way] = max(growth.get(way, 0), result["growth"])
-                        dest.unlink()
+                        previous = dest
+                previous.unlink()
                 (files / name).unlink()
                 _rows(table, label, size, {way: min(times) for way, times in seconds.items()}, growth)
                 samples = "; ".join(

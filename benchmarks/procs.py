@@ -12,8 +12,9 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 RESULT_MARK = "BENCH-RESULT "
 READY_MARK = "BENCH-READY "
+GATE_MARK = "BENCH-GATE"
 
 
 class ChildError(RuntimeError):
@@ -44,21 +46,51 @@ def _tail(path: Path, lines: int = 15) -> str:
         return ""
 
 
-def run_child(function: str, args: Mapping[str, Any], env: Mapping[str, str], *, timeout: float) -> dict[str, Any]:
-    """Run ``benchmarks.<module>.<function>(**args)`` in a fresh interpreter and return its JSON result."""
+def wait_at_gate() -> None:
+    """In a child: tell the parent this process is ready, and wait for its go (see ``on_gate``)."""
+    print(GATE_MARK, flush=True)
+    sys.stdin.readline()
+
+
+def run_child(
+    function: str,
+    args: Mapping[str, Any],
+    env: Mapping[str, str],
+    *,
+    timeout: float,
+    on_gate: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Run ``benchmarks.<module>.<function>(**args)`` in a fresh interpreter and return its JSON result.
+
+    :param on_gate: called when the child reaches :func:`wait_at_gate`, just before it is let go.
+    """
     log = Path(env["AIRFLOW_HOME"]) / f"{function.replace(':', '.')}.stderr"
     command = [sys.executable, "-m", "benchmarks.child", function, json.dumps(args)]
-    with open(log, "w") as stderr:
+    results: list[str] = []
+    with (
+        open(log, "w") as stderr,
+        subprocess.Popen(
+            command, cwd=REPO, env=dict(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True
+        ) as proc,
+    ):
+        assert proc.stdin is not None and proc.stdout is not None
+        killer = threading.Timer(timeout, proc.kill)  # a hung child ends: its stdout closes, the loop ends
+        killer.start()
         try:
-            proc = subprocess.run(
-                command, cwd=REPO, env=dict(env), stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=timeout
-            )
-        except subprocess.TimeoutExpired:
-            raise ChildError(f"{function} ran longer than {timeout:.0f} s\n{_tail(log)}") from None
-    results = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_MARK)]
-    if proc.returncode != 0 or not results:
-        raise ChildError(f"{function} exited with {proc.returncode}\n{_tail(log)}")
-    result: dict[str, Any] = json.loads(results[-1][len(RESULT_MARK) :])
+            for line in proc.stdout:
+                if line.startswith(GATE_MARK):
+                    if on_gate is not None:
+                        on_gate()
+                    proc.stdin.write("go\n")
+                    proc.stdin.flush()
+                elif line.startswith(RESULT_MARK):
+                    results.append(line[len(RESULT_MARK) :])
+            returncode = proc.wait()
+        finally:
+            killer.cancel()
+    if returncode != 0 or not results:
+        raise ChildError(f"{function} exited with {returncode} (timeout {timeout:.0f} s)\n{_tail(log)}")
+    result: dict[str, Any] = json.loads(results[-1])
     return result
 
 
