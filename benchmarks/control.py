@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 import urllib.request
 from typing import Any
+
+LOG_SIZE = 1000  # the fake server keeps the last 1000 requests
 
 
 class FakeControl:
@@ -51,3 +54,51 @@ class FakeControl:
 
     def clear_log(self) -> None:
         self._call("DELETE", "log")
+
+
+class LogCollector:
+    """Every request the fake server logs while a ``with`` block runs, although its log keeps only
+    the last 1000: a thread reads the log every ``period`` seconds and keeps each entry once.
+
+    :param control: the server's control API.
+    :param period: seconds between reads; fewer than 1000 requests may arrive in one.
+    """
+
+    def __init__(self, control: FakeControl, period: float = 1.0) -> None:
+        self.control = control
+        self.period = period
+        self.arrivals: dict[tuple[float, str], dict[str, Any]] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fake-log-collector", daemon=True)
+        self._error: Exception | None = None
+
+    def __enter__(self) -> LogCollector:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self._collect()
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while not self._done.wait(self.period):
+            try:
+                self._collect()
+            except Exception as err:  # reported when the block ends
+                self._error = err
+                return
+
+    def _collect(self) -> None:
+        log = self.control.log()
+        newest = max((key[0] for key in self.arrivals), default=None)
+        if newest is not None and len(log) >= LOG_SIZE and log[0]["received_at"] > newest:
+            raise RuntimeError("more requests arrived between two reads than the fake server's log keeps")
+        for entry in log:
+            self.arrivals[(entry["received_at"], entry["path"])] = entry
+
+    def count(self, start: float, end: float) -> int:
+        """Requests that arrived in ``[start, end)`` (wall-clock seconds)."""
+        return sum(start <= received < end for received, _ in self.arrivals)

@@ -20,7 +20,7 @@ from benchmarks.workload import TriggerRun, fake_server, make_trigger
 TARGET_BYTES = 25 * MB
 WAITS = 1000
 FULL = {"interval": 5.0, "window": 18.0}
-QUICK = {"interval": 2.0, "window": 6.0}
+QUICK = {"interval": 4.0, "window": 6.0}
 
 
 def measure(waits: int, interval: float, window: float) -> dict[str, Any]:
