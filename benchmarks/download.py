@@ -6,10 +6,16 @@ Targets (from the issue), for a 100 MiB and a 1 GiB file over loopback:
 - memory growth at most twice the chunk size plus 4 MB.
 
 A separate process serves WAV files from disk with ``sendfile`` and checks the auth headers.
-curl and ours alternate, each run in a fresh process; the best of the repeats counts. Ours is
-timed around the call alone (after imports and a warm-up download), curl by its own
-``time_total``. The operator row is the full path: staging file, sha256, fsync, format sniff,
-mutagen, atomic placement.
+curl, the hook and the operator take turns (the order rotating), ours each in a fresh process;
+the best of the repeats counts. Ours is timed around the call alone (after imports and a warm-up
+download), curl by its own ``time_total``. The operator row is the full path: staging file,
+sha256, fsync, format sniff, mutagen, atomic placement.
+
+Every measured download starts right after the previous one's file is deleted. VMs that hand
+freed memory back to their host (virtio-balloon free page reporting, as on the machines this was
+written on, about 2 s after the free) make a write into such memory several times dearer,
+whoever writes: a download that starts at once reuses the pages just freed, one that starts
+seconds later (after Airflow's imports) may not.
 """
 
 from __future__ import annotations
@@ -35,11 +41,6 @@ AUTH_ID, AUTH_TOKEN = "MA_BENCH0001", "bench-token-0001"
 FULL_SIZES, QUICK_SIZES = (100 * MIB, 1024 * MIB), (16 * MIB, 64 * MIB)
 WRITE_BLOCK = 4 * MIB
 REPEATS = 5
-# FRESH_PAGES: VMs that hand freed memory back to their host (virtio-balloon free page reporting,
-# as on the machines this was written on, about 2 s after the free) make a write into such pages
-# several times dearer, whoever writes. A download that starts right after a deletion reuses the
-# pages just freed; one that starts seconds later may not. So every measured download, curl's and
-# ours, starts right after the previous download's file is deleted.
 
 
 def make_wav(path: Path, size: int) -> str:
@@ -148,7 +149,7 @@ def run(quick: bool, workdir: Path) -> Table:
                 seconds: dict[str, list[float]] = {way: [] for way in ways}
                 growth: dict[str, int] = {}
                 # Each measured download starts right after the previous one's file is deleted, curl's
-                # and ours alike, so that each writes into the pages just freed (see FRESH_PAGES).
+                # and ours alike, so that each writes into the pages just freed (see the docstring).
                 previous = out / "warm-up.wav"
                 if "curl" in ways:
                     curl_seconds(url, previous, size)
