@@ -68,6 +68,7 @@ class VobizAsyncHook(BaseHook):
         self._max_retries = max_retries
         self._retry_backoff = retry_backoff
         self._settings: VobizSettings | None = None
+        self._policy: RetryPolicy | None = None
         self._session: aiohttp.ClientSession | None = None
 
     async def get_settings(self) -> VobizSettings:
@@ -75,13 +76,15 @@ class VobizAsyncHook(BaseHook):
         if self._settings is None:
             conn = await self.aget_connection(self.vobiz_conn_id)
             self._settings = VobizSettings.from_connection(conn, timeout=self._timeout, max_retries=self._max_retries)
+            # Built once with the settings: a trigger polls for hours through this hook.
+            self._policy = RetryPolicy(max_retries=self._settings.max_retries, backoff=self._retry_backoff)
         return self._settings
 
     @property
     def policy(self) -> RetryPolicy:
-        if self._settings is None:
+        if self._policy is None:
             raise RuntimeError("get_settings() must be awaited first")
-        return RetryPolicy(max_retries=self._settings.max_retries, backoff=self._retry_backoff)
+        return self._policy
 
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
