@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from vobiz_provider.models import RecordingStopped, StopStatus
-from vobiz_provider.operators.validation import (
+from vobiz_provider.models import FILE_FORMATS, RecordingStopped, StopStatus
+from vobiz_provider.validation import (
     invalid_input_fails_task,
     require_choice,
     require_http_url,
@@ -175,8 +175,6 @@ class StartConferenceRecordingOperator(_VobizRecordingOperator):
         self.callback_url = callback_url
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from vobiz_provider.hooks.api import FILE_FORMATS
-
         with invalid_input_fails_task():
             room = require_name(self.conference_name, "conference_name")
             file_format = require_choice(self.file_format, "file_format", FILE_FORMATS)

@@ -17,11 +17,12 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from vobiz_provider.exceptions import VobizConfigError, VobizError
 from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.waiting.events import error_event, success_event, timeout_event
-from vobiz_provider.waiting.lookup import RecordingLookup, RecordingTarget, drive_async
-from vobiz_provider.waiting.pacing import Pacer, check_pacing
+from vobiz_provider.waiting.polls import poll_async
+from vobiz_provider.waiting.schedule import PollSchedule, check_pacing
+from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
-    from vobiz_provider.hooks.vobiz_async import VobizAsyncHook
+    from vobiz_provider.hooks.vobiz import VobizAsyncHook
 
 __all__ = ["ConferenceRecordingTrigger"]
 
@@ -123,7 +124,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
 
     async def _wait(self) -> dict[str, Any]:
         """The wait's outcome as an event payload; the hook's session is closed on every path (cancel too)."""
-        from vobiz_provider.hooks.vobiz_async import VobizAsyncHook
+        from vobiz_provider.hooks.vobiz import VobizAsyncHook
 
         hook = VobizAsyncHook(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
         try:
@@ -138,42 +139,42 @@ class ConferenceRecordingTrigger(BaseTrigger):
             await hook.close()
 
     async def _poll(self, hook: VobizAsyncHook) -> dict[str, Any]:
-        lookup = RecordingLookup(self.target, seen=self.recording_seen)
-        pacer = Pacer(
+        """Poll until the file is ready, the wait fails or the deadline passes; paced on every path."""
+        wait = RecordingWait(self.target, seen=self.recording_seen)
+        schedule = PollSchedule(
             self.poll_interval,
             backoff=self.poll_backoff,
             max_interval=self.max_poll_interval,
             max_failures=self.max_consecutive_failures,
+            deadline=self.deadline,
         )
         if self.first_poll_at is not None:
             await asyncio.sleep(max(0.0, min(self.first_poll_at, self.deadline) - time.time()))
         last_error: VobizError | None = None
-        final = False
         while True:
             try:
-                recording = await drive_async(lookup.poll(), hook)
+                recording = await poll_async(hook, wait)
             except VobizError as err:
                 try:
-                    wait = pacer.after_failure(err)
+                    pause = schedule.after_failure(err)
                 except VobizError as fatal:
                     return error_event(f"Stopped waiting for {self.target.describe()}: {fatal}")
                 last_error = err
-                self.log.warning("Vobiz: %s; polling again in %.1f s", err, wait)
+                self.log.warning("Vobiz: %s; polling again in %.1f s", err, pause)
             else:
                 if recording is not None:
                     self.log.info("The file of recording %r is ready", recording.recording_id)
                     return success_event(recording)
-                wait, last_error = pacer.after_answer(), None
-                self.log.debug("Not ready: %s; polling again in %.1f s", lookup.describe(), wait)
-            remaining = self.deadline - time.time()
-            if final or remaining <= 0:
-                return timeout_event(self._timeout_message(lookup, last_error))
-            final = wait >= remaining  # the next poll is the last one, at the deadline
-            await asyncio.sleep(min(wait, remaining))
+                pause, last_error = schedule.after_answer(), None
+                self.log.debug("Not ready: %s; polling again in %.1f s", wait.describe(), pause)
+            sleep = schedule.sleep_before_next_poll(pause, time.time())
+            if sleep is None:
+                return timeout_event(self._timeout_message(wait, last_error))
+            await asyncio.sleep(sleep)
 
-    def _timeout_message(self, lookup: RecordingLookup, last_error: VobizError | None) -> str:
+    def _timeout_message(self, wait: RecordingWait, last_error: VobizError | None) -> str:
         deadline = datetime.fromtimestamp(self.deadline, tz=timezone.utc).replace(microsecond=0)
-        message = f"Timed out at {isoformat_utc(deadline)}: {lookup.describe()}"
+        message = f"Timed out at {isoformat_utc(deadline)}: {wait.describe()}"
         if last_error is not None:
             message += f"; the last poll failed: {last_error}"
         return message
