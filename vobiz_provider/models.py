@@ -12,11 +12,6 @@ from typing import Any
 from vobiz_provider.exceptions import VobizResponseError
 from vobiz_provider.instants import parse_instant
 
-# The formats Vobiz records in (the start request's ``file_format``).
-FILE_FORMATS = ("mp3", "wav")
-# Bytes read and written per chunk of a download; memory stays within a few chunks.
-DEFAULT_CHUNK_SIZE = 1024 * 1024
-
 
 def _number(value: Any, field: str) -> float | None:
     """Vobiz sends ``*_ms`` as strings ("10080.00000"), numbers or null; docs promise floats."""
@@ -144,10 +139,12 @@ class Recording:
 
 
 class StopStatus(str, Enum):
-    """What a stop request found: a recording it stopped, or none to stop."""
+    """What a stop found: a recording it stopped, or none to stop; or that it sent nothing."""
 
     STOPPED = "stopped"
     NOT_RECORDING = "not_recording"
+    NOT_SENT = "not_sent"
+    """The run's meeting ended long ago (a backfill, a late re-run): no request was sent."""
 
 
 @dataclass(frozen=True)

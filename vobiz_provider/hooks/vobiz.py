@@ -22,6 +22,7 @@ import requests
 from airflow.sdk.bases.hook import BaseHook
 from urllib3.exceptions import ConnectTimeoutError
 
+from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID, FILE_FORMATS
 from vobiz_provider.exceptions import VobizClientError, VobizConfigError, VobizError, VobizNotFoundError
 from vobiz_provider.hooks import api
 from vobiz_provider.hooks.answers import (
@@ -42,16 +43,7 @@ from vobiz_provider.hooks.listing import RecordingPages, RecordingSearch
 from vobiz_provider.hooks.policy import RetryPolicy, first_hop, next_hop, transport_failure
 from vobiz_provider.hooks.settings import ConnectionLike, HookOptions, VobizSettings
 from vobiz_provider.hooks.transfer import ResumableTransfer
-from vobiz_provider.instants import parse_instant
-from vobiz_provider.models import (
-    DEFAULT_CHUNK_SIZE,
-    FILE_FORMATS,
-    FileTransfer,
-    Recording,
-    RecordingStarted,
-    RecordingStopped,
-    StopStatus,
-)
+from vobiz_provider.models import FileTransfer, Recording, RecordingStarted, RecordingStopped, StopStatus
 
 if TYPE_CHECKING:
     import aiohttp
@@ -69,7 +61,7 @@ class _VobizHookBase:
     settings and retry policy, read once per hook (a trigger polls for hours through one)."""
 
     conn_name_attr = "vobiz_conn_id"
-    default_conn_name = "vobiz_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "vobiz"
 
     def __init__(
@@ -276,12 +268,15 @@ class VobizHook(_VobizHookBase, BaseHook):
         request = api.get_recording(self.get_settings().auth_id, recording_id)
         return parse_single_recording(self._call(request).json_object(request.description))
 
-    def find_conference_recording(self, conference_name: str, since: datetime | str) -> RecordingSearch:
-        """The newest conference recording of ``conference_name`` created at or after ``since``.
+    def find_conference_recording(
+        self, conference_name: str, since: datetime | str, until: datetime | str | None = None
+    ) -> RecordingSearch:
+        """The newest conference recording of ``conference_name`` added within ``[since, until]``
+        (no upper bound when ``until`` is None).
 
         The result holds the match (or None) and what else was seen, for messages.
         """
-        search = RecordingSearch(conference_name, parse_instant(since, field="since"))
+        search = RecordingSearch.within(conference_name, since, until)
         pages = search.pages(self.get_settings().auth_id)
         while (request := pages.next_request()) is not None:
             search.read(pages, self._call(request))
@@ -480,9 +475,11 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         request = api.get_recording((await self.get_settings()).auth_id, recording_id)
         return parse_single_recording((await self._call(request)).json_object(request.description))
 
-    async def find_conference_recording(self, conference_name: str, since: datetime | str) -> RecordingSearch:
-        """The newest conference recording of ``conference_name`` at or after ``since``, with what was seen."""
-        search = RecordingSearch(conference_name, parse_instant(since, field="since"))
+    async def find_conference_recording(
+        self, conference_name: str, since: datetime | str, until: datetime | str | None = None
+    ) -> RecordingSearch:
+        """The same search with the async hook: the match within ``[since, until]``, and what was seen."""
+        search = RecordingSearch.within(conference_name, since, until)
         pages = search.pages((await self.get_settings()).auth_id)
         while (request := pages.next_request()) is not None:
             search.read(pages, await self._call(request))

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import Asset, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID
 from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
-from vobiz_provider.models import DEFAULT_CHUNK_SIZE, Recording
+from vobiz_provider.models import Recording
 from vobiz_provider.validation import invalid_input_fails_task, require_name
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class DownloadRecordingOperator(BaseOperator):
         duration_tolerance: float | str | None = None,
         overwrite: bool = False,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        vobiz_conn_id: str = "vobiz_default",
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from vobiz_provider.models import FILE_FORMATS
+from vobiz_provider.constants import FILE_FORMATS
 from vobiz_provider.testing.faults import error_response
 from vobiz_provider.testing.listing import BadQuery, list_body
 from vobiz_provider.testing.media import media, storage

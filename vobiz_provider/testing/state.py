@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from vobiz_provider.models import FILE_FORMATS
+from vobiz_provider.constants import FILE_FORMATS
 from vobiz_provider.testing.audio import AudioFile
 from vobiz_provider.testing.records import ActiveRecording, FakeRecording, Room
 from vobiz_provider.testing.render import as_utc, host_port, recording_object, utcnow

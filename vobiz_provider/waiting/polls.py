@@ -24,7 +24,7 @@ def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
         except VobizNotFoundError as missing:
             wait.read_missing_row(missing)
     elif isinstance(question, RowInRoom):
-        wait.read_search(hook.find_conference_recording(question.conference_name, question.since))
+        wait.read_search(hook.find_conference_recording(question.conference_name, question.since, question.until))
     return None if wait.row is None else wait.read_file(hook.recording_file_ready(wait.row))
 
 
@@ -37,5 +37,5 @@ async def poll_async(hook: VobizAsyncHook, wait: RecordingWait) -> Recording | N
         except VobizNotFoundError as missing:
             wait.read_missing_row(missing)
     elif isinstance(question, RowInRoom):
-        wait.read_search(await hook.find_conference_recording(question.conference_name, question.since))
+        wait.read_search(await hook.find_conference_recording(question.conference_name, question.since, question.until))
     return None if wait.row is None else wait.read_file(await hook.recording_file_ready(wait.row))

@@ -14,11 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 from vobiz_provider.exceptions import RecordingGoneError, VobizConfigError, VobizNotFoundError
 from vobiz_provider.instants import isoformat_utc, parse_instant
+from vobiz_provider.meeting_window import window_words
 from vobiz_provider.models import Recording
 from vobiz_provider.validation import require_name
 
 if TYPE_CHECKING:
     from vobiz_provider.hooks.listing import RecordingSearch
+
+
+def _optional_instant(value: Any, param: str) -> datetime | None:
+    """None and "" mean "not given"; anything else must be an instant."""
+    if value is None or value == "":
+        return None
+    try:
+        return parse_instant(value, field=param)
+    except ValueError as err:
+        raise VobizConfigError(str(err)) from None
 
 
 def _optional_name(value: Any, param: str) -> str | None:
@@ -30,19 +41,21 @@ def _optional_name(value: Any, param: str) -> str | None:
 
 @dataclass(frozen=True)
 class RecordingTarget:
-    """The recording a wait is for: one by id, or the newest of a room created at or after ``since``.
+    """The recording a wait is for: one by id, or the newest of a room added within ``[since, until]``.
 
     :param conference_name: the room, case-sensitive; with ``recording_id`` it must be that recording's room.
-    :param recording_id: the recording's id; when given, ``since`` is not used to choose.
-    :param since: aware UTC; recordings of the room created before it belong to earlier meetings.
+    :param recording_id: the recording's id; when given, ``since`` and ``until`` are not used to choose.
+    :param since: aware UTC; recordings of the room added before it belong to earlier meetings.
+    :param until: aware UTC or None (no upper bound); recordings added after it belong to later meetings.
     """
 
     conference_name: str | None
     recording_id: str | None
     since: datetime | None
+    until: datetime | None = None
 
     @classmethod
-    def from_inputs(cls, *, conference_name: Any, recording_id: Any, since: Any) -> RecordingTarget:
+    def from_inputs(cls, *, conference_name: Any, recording_id: Any, since: Any, until: Any = None) -> RecordingTarget:
         """Check rendered inputs before any request: :class:`VobizConfigError` names the parameter at fault."""
         room = _optional_name(conference_name, "conference_name")
         recording_id = _optional_name(recording_id, "recording_id")
@@ -50,22 +63,21 @@ class RecordingTarget:
             raise VobizConfigError(
                 "conference_name and recording_id are both empty: give the room (with since) or the recording's id"
             )
-        when: datetime | None = None
-        if since is not None and since != "":
-            try:
-                when = parse_instant(since, field="since")
-            except ValueError as err:
-                raise VobizConfigError(str(err)) from None
-        elif recording_id is None:
+        when, last = _optional_instant(since, "since"), _optional_instant(until, "until")
+        if when is None and recording_id is None:
             raise VobizConfigError("since is empty: looking for a recording by conference_name needs it")
-        return cls(room, recording_id, when)
+        if when is not None and last is not None and last < when:
+            raise VobizConfigError(
+                f"until ({isoformat_utc(last)}) is before since ({isoformat_utc(when)}): the window is empty"
+            )
+        return cls(room, recording_id, when, last)
 
     def describe(self) -> str:
         """The target in words, for logs and messages."""
         if self.recording_id is not None:
             return f"recording {self.recording_id!r}"
         assert self.since is not None  # from_inputs guarantees it when there is no id
-        return f"a recording of {self.conference_name!r} since {isoformat_utc(self.since)}"
+        return f"a recording of {self.conference_name!r} {window_words(self.since, self.until)}"
 
 
 @dataclass(frozen=True)
@@ -77,10 +89,11 @@ class RowById:
 
 @dataclass(frozen=True)
 class RowInRoom:
-    """Search the list for the room's newest conference recording since a time (``find_conference_recording``)."""
+    """Search the list for the room's newest conference recording in a window (``find_conference_recording``)."""
 
     conference_name: str
     since: datetime
+    until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,8 @@ class RecordingWait:
         self.target = target
         self.seen = seen
         self.row: Recording | None = None
+        # The room's other recordings in the window when the row was found (stopped and restarted).
+        self.others: list[Recording] = []
         self._last_seen = f"no answer from Vobiz yet about {target.describe()}"
 
     def next_question(self) -> Question:
@@ -116,7 +131,7 @@ class RecordingWait:
         if self.target.recording_id is not None:
             return RowById(self.target.recording_id)
         assert self.target.conference_name is not None and self.target.since is not None
-        return RowInRoom(self.target.conference_name, self.target.since)
+        return RowInRoom(self.target.conference_name, self.target.since, self.target.until)
 
     def read_row(self, recording: Recording) -> None:
         """The row asked for by id; it must be of the target's room, if one was given."""
@@ -141,6 +156,7 @@ class RecordingWait:
 
     def read_search(self, search: RecordingSearch) -> None:
         """The search of the room: its match becomes the row, or it says what was seen instead."""
+        self.others = search.others_in_window()
         if search.match is None:
             self._last_seen = search.describe()
             return
@@ -153,6 +169,16 @@ class RecordingWait:
         if self.row is not None:
             self._last_seen = f"{_name(self.row)} was found, but its file still answered 404 at the last check"
         return None
+
+    def several_in_window(self) -> str | None:
+        """When the window held more than one recording of the room: which was chosen and which not."""
+        if self.row is None or not self.others:
+            return None
+        rest = ", ".join(_name(rec) for rec in self.others)
+        return (
+            f"{len(self.others) + 1} recordings of {self.row.conference_name!r} in the meeting's window "
+            f"(stopped and restarted?): chose the newest, {_name(self.row)}; not chosen: {rest}"
+        )
 
     def describe(self) -> str:
         """What the last answer showed, e.g. "no recording of 'Team Sync' since ...; newest seen: ...\"."""
