@@ -59,7 +59,9 @@ class DownloadRecordingOperator(BaseOperator):
     :param destination: the file to write: an absolute local path, a ``file://`` URL, an
         object-storage URL such as ``s3://my_aws_conn@bucket/key.wav`` (any scheme Airflow's
         ``ObjectStoragePath`` knows), or an ``ObjectStoragePath`` (templated). Missing local
-        folders are created.
+        folders are created. ``{format}`` in the file's name becomes ``wav`` or ``mp3`` as the
+        downloaded bytes say (``standup.{format}`` -> ``standup.wav``); XCom ``path`` is the
+        final name. Object stores get one PUT of the verified file (docs/destinations.md).
     :param expected_duration: seconds the recording should last; None not to check (templated).
     :param duration_tolerance: seconds the duration may differ from ``expected_duration``;
         default 10% of it (templated).
