@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -154,6 +155,19 @@ class VobizAsyncHook(BaseHook):
         return reply
 
     # -- recordings ----------------------------------------------------------------------------
+
+    async def iter_recordings(
+        self, *, page_size: int = api.MAX_PAGE_SIZE, **filters: Any
+    ) -> AsyncGenerator[Recording, None]:
+        """Every recording, page after page. Filters are sent; Vobiz may ignore them, so callers check."""
+        settings = await self.get_settings()
+        offset: int | None = 0
+        while offset is not None:
+            request = api.list_recordings(settings.auth_id, list_params(filters, offset, page_size))
+            page = parse_recording_page((await self._call(request)).json_object(request.what), offset)
+            for recording in page.recordings:
+                yield recording
+            offset = page.next_offset
 
     async def get_recording(self, recording_id: str) -> Recording:
         """One recording by id; :class:`VobizNotFoundError` if Vobiz does not know it (yet)."""
