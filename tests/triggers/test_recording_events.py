@@ -314,3 +314,23 @@ async def test_bad_credentials_pause_the_watch_instead_of_hammering(vobiz_fake: 
     await watch.kill()
 
     assert [r.status for r in requests_on(vobiz_fake, "recording.list")] == [401]
+
+
+async def test_a_file_that_never_comes_is_skipped_after_a_day_and_holds_nothing_back(
+    vobiz_fake: FakeVobizServer,
+) -> None:
+    now = datetime.now(timezone.utc)
+    store = StateStore()
+    await store.aset(make_trigger().state_key, Watermark.starting_at(now - timedelta(days=3)).to_json())
+    vobiz_fake.configure(processing_delay_s=0.0, file_delay_s=3600)
+    broken = vobiz_fake.add_recording(conference_name="Daily Standup", ready=False, add_time=now - timedelta(days=2))
+    newer = vobiz_fake.add_recording(conference_name="Daily Standup", add_time=now - timedelta(hours=1))
+    watch = Watch(make_trigger(), store)
+    await watch.until(newer)
+    await asyncio.sleep(STORED_AFTER + 4 * POLL)
+    await watch.kill()
+
+    assert watch.ids == [newer]
+    mark = store.watermark()
+    assert mark.ids == {newer} and mark.ahead == frozenset()  # the broken row holds the watermark no more
+    assert len([r for r in requests_on(vobiz_fake, "media") if broken in r.path]) <= 2  # one probe (HEAD, GET)

@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
@@ -193,6 +193,9 @@ class ConferenceRecordingTrigger(BaseTrigger):
 EVENT_STORED_AFTER = 5.0
 # Failed polls in a row (5xx, transport, malformed answers) before the watcher pauses.
 WATCH_MAX_CONSECUTIVE_FAILURES = 5
+# A row whose file still does not answer this long after its add_time will never have one: it is
+# skipped (logged), so it does not hold the watermark back and get probed forever.
+PENDING_FILE_LIMIT = timedelta(hours=24)
 
 
 def _optional_room(value: Any) -> str | None:
@@ -206,31 +209,32 @@ def _optional_room(value: Any) -> str | None:
 class VobizRecordingEventTrigger(BaseEventTrigger):
     """Watch Vobiz's recordings list and emit one event per new recording once its file can be downloaded.
 
-    For an ``AssetWatcher``: each event's payload is the recording dict ``ConferenceRecordingSensor``
-    returns (``recording_id``, ``recording_url``, ``conference_name``, ``add_time``, ...), which a
-    consumer DAG reads from ``triggering_asset_events`` and hands to ``DownloadRecordingOperator``.
+        For an ``AssetWatcher``: each event's payload is the recording dict ``ConferenceRecordingSensor``
+        returns (``recording_id``, ``recording_url``, ``conference_name``, ``add_time``, ...), which a
+        consumer DAG reads from ``triggering_asset_events`` and hands to ``DownloadRecordingOperator``.
 
-    Every ``poll_interval`` it lists the recordings added since its watermark (newest first, one
-    page unless more is new) on one HTTP session, probes the files of the new ones and emits those
-    that answer; a file that is not ready yet is probed again at the next poll. Pacing,
-    ``Retry-After`` and the failure budget are the sensor trigger's. 401/403 or a spent budget pause
-    the watcher for ten minutes (logged as errors), then it starts over with the connection read again.
+        Every ``poll_interval`` it lists the recordings added since its watermark (newest first, one
+        page unless more is new) on one HTTP session, probes the files of the new ones and emits those
+        that answer; a file that is not ready yet is probed again at the next poll (for up to a day
+    after its ``add_time``; then it is skipped, logged as an error). Pacing,
+        ``Retry-After`` and the failure budget are the sensor trigger's. 401/403 or a spent budget pause
+        the watcher for ten minutes (logged as errors), then it starts over with the connection read again.
 
-    The watermark (the newest ``add_time`` emitted and the ids at that instant) lives in the asset
-    state store (Airflow 3.3) under :attr:`state_key`, so a restart or a move to another triggerer
-    continues where the last one stopped. It is saved only for events yielded at least one poll
-    (and five seconds) earlier, when Airflow has stored them: a killed triggerer re-emits, never
-    loses. Delivery is therefore at least once: consumers dedupe by ``recording_id``.
+        The watermark (the newest ``add_time`` emitted and the ids at that instant) lives in the asset
+        state store (Airflow 3.3) under :attr:`state_key`, so a restart or a move to another triggerer
+        continues where the last one stopped. It is saved only for events yielded at least one poll
+        (and five seconds) earlier, when Airflow has stored them: a killed triggerer re-emits, never
+        loses. Delivery is therefore at least once: consumers dedupe by ``recording_id``.
 
-    The first start emits recordings added from that moment on (``add_time`` at or after the start,
-    to the second, by the triggerer's clock), never the account's history. Without a state store
-    (Airflow 3.2) the watermark is kept in memory: every start is a first start.
+        The first start emits recordings added from that moment on (``add_time`` at or after the start,
+        to the second, by the triggerer's clock), never the account's history. Without a state store
+        (Airflow 3.2) the watermark is kept in memory: every start is a first start.
 
-    :param vobiz_conn_id: the Airflow connection to Vobiz.
-    :param conference_name: one room to watch (exact name); None watches every room with one list
-        request per poll, the cheapest way to watch many rooms.
-    :param recording_type: the recordings to emit: ``conference`` (default), ``call``, ``trunk``...
-    :param poll_interval: seconds between polls of the list.
+        :param vobiz_conn_id: the Airflow connection to Vobiz.
+        :param conference_name: one room to watch (exact name); None watches every room with one list
+            request per poll, the cheapest way to watch many rooms.
+        :param recording_type: the recordings to emit: ``conference`` (default), ``call``, ``trunk``...
+        :param poll_interval: seconds between polls of the list.
     """
 
     def __init__(
@@ -303,17 +307,22 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         saved = mark
         pacer = Pacer(self.poll_interval, max_failures=WATCH_MAX_CONSECUTIVE_FAILURES)
         yielded: dict[str, float] = {}  # emitted, not yet known stored: id -> when (monotonic)
+        abandoned: set[str] = set()  # files that never came: done without an event
         while True:
             poll_started = time.monotonic()
             try:
                 listed = await self._list_past(hook, mark)
                 for recording in listed:
-                    if not mark.is_new(recording) or recording.recording_id in yielded:
+                    rid = recording.recording_id
+                    if not mark.is_new(recording) or rid in yielded or rid in abandoned:
                         continue
                     if await hook.recording_file_ready(recording):
-                        self.log.info("New recording %r of %r", recording.recording_id, recording.conference_name)
-                        yielded[recording.recording_id] = time.monotonic()
+                        self.log.info("New recording %r of %r", rid, recording.conference_name)
+                        yielded[rid] = time.monotonic()
                         yield recording
+                    elif datetime.now(timezone.utc) - recording.add_time > PENDING_FILE_LIMIT:
+                        self.log.error("Skipping recording %r: its file still does not answer a day after", rid)
+                        abandoned.add(rid)
             except VobizError as err:
                 try:
                     wait = pacer.after_failure(err)
@@ -328,7 +337,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
                     for rid, at in yielded.items()
                     if at < poll_started and time.monotonic() - at >= EVENT_STORED_AFTER
                 ]
-                mark = mark.advance(listed, stored)
+                mark = mark.advance(listed, [*stored, *abandoned])
                 for rid in stored:  # now covered by the watermark (or ahead of it), or deleted
                     del yielded[rid]
             if mark != saved:
