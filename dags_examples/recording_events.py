@@ -13,12 +13,16 @@ each new one is downloaded to ``<storage_root>/<room>/<date>/<recording_id>.audi
 download keeps an identical file) and catalogued with an upsert keyed by ``recording_id``.
 A run started by hand processes the asset's latest ``backfill_events`` events.
 
+Deployment knobs read when the file is parsed: ``VOBIZ_WATCH_POLL_INTERVAL`` (seconds between the
+watcher's polls, default 60) and ``VOBIZ_RECORDINGS_ROOT`` (the default ``storage_root``).
+
 The watcher emits recordings added after its first start, never the account's history; see
 docs/event-driven.md for the contract and for when the scheduled pipelines fit better.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from typing import Any
@@ -29,6 +33,9 @@ from airflow.sdk import DAG, Asset, AssetWatcher, Param, get_current_context, ta
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.triggers.recording import VobizRecordingEventTrigger
 
+POLL_INTERVAL = float(os.environ.get("VOBIZ_WATCH_POLL_INTERVAL", "60"))
+STORAGE_ROOT = os.environ.get("VOBIZ_RECORDINGS_ROOT", "/tmp/vobiz-recordings")
+
 # [START howto_recording_event_watcher]
 # One watcher for every room: one list request per poll, however many rooms record.
 NEW_RECORDINGS = Asset(
@@ -36,7 +43,7 @@ NEW_RECORDINGS = Asset(
     watchers=[
         AssetWatcher(
             name="vobiz_new_recordings_watcher",
-            trigger=VobizRecordingEventTrigger(vobiz_conn_id="vobiz_default", poll_interval=60),
+            trigger=VobizRecordingEventTrigger(vobiz_conn_id="vobiz_default", poll_interval=POLL_INTERVAL),
         )
     ],
 )
@@ -89,7 +96,7 @@ with DAG(
     catchup=False,
     default_args={"owner": "meetings", "retries": 3, "retry_delay": timedelta(minutes=1)},
     params={
-        "storage_root": Param("/tmp/vobiz-recordings", type="string", minLength=1),
+        "storage_root": Param(STORAGE_ROOT, type="string", minLength=1),
         "catalogue_conn_id": Param("vobiz_catalogue_db", type="string", minLength=1),
         "backfill_events": Param(20, type="integer", minimum=1),
     },
