@@ -32,18 +32,34 @@ def _asset_event_extras(asset_name: str, run_id: str) -> list[dict[str, Any]]:
         return [dict(event.extra or {}) for event in events]
 
 
-def _run_standup(vobiz_fake: Any, storage: Path) -> Any:
+def _run_standup(vobiz_fake: Any, storage: Path, **when: Any) -> Any:
     import standup_pipeline
 
     vobiz_fake.add_room("Daily Standup", members=3, recording=True, file_format="wav", duration_s=STANDUP_MINUTES * 60)
     return run_dag(
         standup_pipeline.dag,
         run_conf={"storage_root": str(storage), "meeting_minutes": STANDUP_MINUTES},
+        **when,
     )
 
 
-def test_standup_pipeline_stops_waits_downloads_and_verifies(vobiz_fake: Any, tmp_path: Path) -> None:
-    run = _run_standup(vobiz_fake, tmp_path)
+def _run_after(run_id: str) -> str:
+    """The run's ``run_after`` as a date, the folder the example DAGs file a recording under."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        run = session.query(DagRun).filter_by(run_id=run_id).one()
+        assert run.run_after is not None
+        return str(run.run_after.date())
+
+
+# A run triggered from the CLI, the REST API or the UI has no logical date unless one is given.
+@pytest.mark.parametrize("when", [{"logical_date": None}, {}], ids=["manual_without_logical_date", "logical_date_now"])
+def test_standup_pipeline_stops_waits_downloads_and_verifies(
+    vobiz_fake: Any, tmp_path: Path, when: dict[str, Any]
+) -> None:
+    run = _run_standup(vobiz_fake, tmp_path, **when)
 
     assert run.state == "success", run.task_states
     stop = run.xcom("stop_recording")
@@ -59,8 +75,8 @@ def test_standup_pipeline_stops_waits_downloads_and_verifies(vobiz_fake: Any, tm
     assert download["duration_s"] == pytest.approx(STANDUP_MINUTES * 60, abs=1)
     path = Path(download["path"])
     assert path.read_bytes() == expected
-    # A dated folder under the storage root, and nothing else left beside the file.
-    assert path.parent.parent == tmp_path / "standup"
+    # A folder dated by the run's run_after under the storage root, and nothing else beside the file.
+    assert path.parent == tmp_path / "standup" / _run_after(run.run_id)
     assert [p.name for p in path.parent.iterdir()] == [path.name]
     extras = _asset_event_extras("vobiz_meeting_recordings", run.run_id)
     assert [extra["recording_id"] for extra in extras] == [recording["recording_id"]]
@@ -79,7 +95,8 @@ def test_recording_catalogue_keeps_one_row_per_recording(
     download = standup.xcom("download_recording")
 
     first = run_dag(recording_catalogue.dag)
-    second = run_dag(recording_catalogue.dag)  # re-runs upsert: still one row per recording
+    # A re-run, by hand without a logical date: upserts, still one row per recording.
+    second = run_dag(recording_catalogue.dag, logical_date=None)
 
     assert first.state == second.state == "success", (first.task_states, second.task_states)
     with sqlite3.connect(database) as db:
@@ -126,7 +143,8 @@ def test_end_of_day_sweep_collects_every_recording_and_skips_idle_rooms(vobiz_fa
     vobiz_fake.add_room("Design Review", members=4, recording=True, duration_s=6)
     vobiz_fake.add_room("Lobby", members=1, recording=False)
 
-    run = run_dag(end_of_day_sweep.dag, run_conf={"storage_root": str(tmp_path)})
+    # Triggered by hand without a logical date, as from the CLI or the REST API.
+    run = run_dag(end_of_day_sweep.dag, run_conf={"storage_root": str(tmp_path)}, logical_date=None)
 
     assert run.state == "success", run.task_states
     assert run.xcom("live_rooms") == ["Design Review", "Lobby", "Sales Call"]
@@ -142,7 +160,7 @@ def test_end_of_day_sweep_collects_every_recording_and_skips_idle_rooms(vobiz_fa
     for download in downloads:
         expected = vobiz_fake.recording_bytes(download["recording_id"])
         assert Path(download["path"]).read_bytes() == expected
-        assert Path(download["path"]).parent.parent == tmp_path / "eod"
+        assert Path(download["path"]).parent == tmp_path / "eod" / _run_after(run.run_id)
 
 
 async def _watcher_events(vobiz_fake: Any, rooms: list[str]) -> list[dict[str, Any]]:

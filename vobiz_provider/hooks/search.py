@@ -10,6 +10,7 @@ from typing import Any
 from vobiz_provider.hooks.api import MAX_PAGE_SIZE
 from vobiz_provider.hooks.parsing import RecordingPage
 from vobiz_provider.instants import isoformat_utc
+from vobiz_provider.meeting_window import window_words
 from vobiz_provider.models import Recording
 
 
@@ -29,19 +30,24 @@ def conference_filters(conference_name: str, since: datetime) -> dict[str, str]:
 
 @dataclass
 class RecordingSearch:
-    """Looks for the newest conference recording of one room at or after ``since``, page by page.
+    """Looks for the newest conference recording of one room added within ``[since, until]``, page by page.
 
-    It also remembers what else it saw, so a timeout can say why nothing matched.
+    It also remembers what else it saw, so a timeout can say why nothing matched, and every
+    recording of the room in the window (several when the recording was stopped and restarted).
 
     :param conference_name: the room, case-sensitive as Vobiz treats it.
     :param since: the earliest ``add_time`` that belongs to this meeting.
+    :param until: the latest ``add_time`` that belongs to this meeting; None: no upper bound.
     """
 
     conference_name: str
     since: datetime
+    until: datetime | None = None
     match: Recording | None = None
+    in_window: list[Recording] = field(default_factory=list)
     newest_other: Recording | None = None
     earlier_of_room: int = 0
+    later_of_room: int = 0
     seen: int = 0
     _descending: bool = True
     _last_time: datetime | None = field(default=None, repr=False)
@@ -54,11 +60,14 @@ class RecordingSearch:
                 self._descending = False
             self._last_time = rec.add_time
             if rec.conference_name == self.conference_name and rec.is_conference:
-                if rec.add_time >= self.since:
+                if rec.add_time < self.since:
+                    self.earlier_of_room += 1
+                elif self.until is not None and rec.add_time > self.until:
+                    self.later_of_room += 1
+                else:
+                    self.in_window.append(rec)
                     if self.match is None or rec.add_time > self.match.add_time:
                         self.match = rec
-                else:
-                    self.earlier_of_room += 1
             elif self.newest_other is None or rec.add_time > self.newest_other.add_time:
                 self.newest_other = rec
         if page.next_offset is None:
@@ -69,7 +78,7 @@ class RecordingSearch:
 
     def describe(self) -> str:
         """What was looked for and what was seen, for a timeout message."""
-        text = f"no recording of {self.conference_name!r} since {isoformat_utc(self.since)}"
+        text = f"no recording of {self.conference_name!r} {window_words(self.since, self.until)}"
         if self.newest_other is not None:
             other = self.newest_other
             label = other.conference_name or other.recording_type or "unnamed"
@@ -78,4 +87,11 @@ class RecordingSearch:
             text += f"; {self.seen} recordings seen"
         if self.earlier_of_room:
             text += f"; {self.earlier_of_room} recordings of {self.conference_name!r} before since"
+        if self.later_of_room:
+            text += f"; {self.later_of_room} recordings of {self.conference_name!r} after until (later meetings)"
         return text
+
+    def others_in_window(self) -> list[Recording]:
+        """The room's other recordings in the window, newest first: the meeting's earlier parts."""
+        rest = [rec for rec in self.in_window if rec is not self.match]
+        return sorted(rest, key=lambda rec: rec.add_time, reverse=True)

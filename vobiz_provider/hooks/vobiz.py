@@ -230,12 +230,18 @@ class VobizHook(HttpHook):
         request = api.get_recording(self.settings.auth_id, recording_id)
         return parse_single_recording(self._call(request).json_object(request.what))
 
-    def find_conference_recording(self, conference_name: str, since: datetime | str) -> RecordingSearch:
-        """Look for the newest conference recording of ``conference_name`` created at or after ``since``.
+    def find_conference_recording(
+        self, conference_name: str, since: datetime | str, until: datetime | str | None = None
+    ) -> RecordingSearch:
+        """Look for the newest conference recording of ``conference_name`` added within ``[since, until]``.
 
         The result holds the match (or None) and what else was seen, for messages.
         """
-        search = RecordingSearch(conference_name, parse_instant(since, field="since"))
+        search = RecordingSearch(
+            conference_name,
+            parse_instant(since, field="since"),
+            None if until is None else parse_instant(until, field="until"),
+        )
         offset: int | None = 0
         filters = conference_filters(conference_name, search.since)
         while offset is not None:

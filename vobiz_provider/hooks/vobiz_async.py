@@ -175,10 +175,16 @@ class VobizAsyncHook(BaseHook):
         request = api.get_recording(settings.auth_id, recording_id)
         return parse_single_recording((await self._call(request)).json_object(request.what))
 
-    async def find_conference_recording(self, conference_name: str, since: datetime | str) -> RecordingSearch:
-        """The newest conference recording of ``conference_name`` at or after ``since``, with what was seen."""
+    async def find_conference_recording(
+        self, conference_name: str, since: datetime | str, until: datetime | str | None = None
+    ) -> RecordingSearch:
+        """The newest conference recording of ``conference_name`` within ``[since, until]``, with what was seen."""
         settings = await self.get_settings()
-        search = RecordingSearch(conference_name, parse_instant(since, field="since"))
+        search = RecordingSearch(
+            conference_name,
+            parse_instant(since, field="since"),
+            None if until is None else parse_instant(until, field="until"),
+        )
         filters = conference_filters(conference_name, search.since)
         offset: int | None = 0
         while offset is not None:

@@ -49,8 +49,8 @@ def _epoch(value: float | str, field: str) -> float:
 class ConferenceRecordingTrigger(BaseTrigger):
     """Poll Vobiz until a recording's file answers, then send one event.
 
-    Looks the recording up by id, or as the newest conference recording of a room created at or
-    after ``since``; once its row is found, only its file is probed (HEAD, else a one-byte
+    Looks the recording up by id, or as the newest conference recording of a room added within
+    ``[since, until]`` (the meeting's window); once its row is found, only its file is probed (HEAD, else a one-byte
     ranged GET, with the scoped credentials). One :class:`~vobiz_provider.hooks.vobiz.VobizAsyncHook`
     (one HTTP session, kept alive) serves the whole wait; the connection is looked up once,
     asynchronously. Every poll is followed by a sleep of at least the poll interval, on errors
@@ -67,7 +67,9 @@ class ConferenceRecordingTrigger(BaseTrigger):
     :param deadline: when to give up: seconds since the epoch, or an ISO-8601 instant.
     :param conference_name: the room (with ``since``), or the room ``recording_id`` must belong to.
     :param recording_id: the recording's id.
-    :param since: ISO-8601; recordings of the room created before it are not this meeting's.
+    :param since: ISO-8601; recordings of the room added before it are not this meeting's.
+    :param until: ISO-8601 or None (no upper bound); recordings of the room added after it are not
+        this meeting's.
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     :param poll_interval: seconds between polls.
     :param poll_backoff: factor the interval grows by after each poll (1: constant).
@@ -85,6 +87,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
         conference_name: str | None = None,
         recording_id: str | None = None,
         since: str | None = None,
+        until: str | None = None,
         vobiz_conn_id: str = "vobiz_default",
         poll_interval: float = 60.0,
         poll_backoff: float = 1.0,
@@ -96,7 +99,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
         super().__init__()
         check_pacing(poll_interval, poll_backoff, max_poll_interval, max_consecutive_failures)
         self.target = RecordingTarget.from_inputs(
-            conference_name=conference_name, recording_id=recording_id, since=since
+            conference_name=conference_name, recording_id=recording_id, since=since, until=until
         )
         self.deadline = _epoch(deadline, "deadline")
         self.vobiz_conn_id = vobiz_conn_id
@@ -116,6 +119,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
                 "conference_name": target.conference_name,
                 "recording_id": target.recording_id,
                 "since": None if target.since is None else isoformat_utc(target.since),
+                "until": None if target.until is None else isoformat_utc(target.until),
                 "vobiz_conn_id": self.vobiz_conn_id,
                 "poll_interval": self.poll_interval,
                 "poll_backoff": self.poll_backoff,
@@ -170,7 +174,10 @@ class ConferenceRecordingTrigger(BaseTrigger):
             else:
                 if recording is not None:
                     self.log.info("The file of recording %r is ready", recording.recording_id)
-                    return success_event(recording)
+                    several = lookup.several_in_window()
+                    if several:
+                        self.log.warning("%s", several)
+                    return success_event(recording, several)
                 wait, last_error = pacer.after_answer(), None
                 self.log.debug("Not ready: %s; polling again in %.1f s", lookup.describe(), wait)
             remaining = self.deadline - time.time()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from vobiz_provider.exceptions import VobizConfigError, VobizNotFoundError
 from vobiz_provider.instants import isoformat_utc, parse_instant
+from vobiz_provider.meeting_window import window_words
 from vobiz_provider.models import Recording
 from vobiz_provider.operators.validation import require_name
 
@@ -38,6 +39,16 @@ class Ask:
 Poll = Generator[Ask, Any, "Recording | None"]
 
 
+def _optional_instant(value: Any, param: str) -> datetime | None:
+    """None and "" mean "not given"; anything else must be an instant."""
+    if value is None or value == "":
+        return None
+    try:
+        return parse_instant(value, field=param)
+    except ValueError as err:
+        raise VobizConfigError(str(err)) from None
+
+
 def _optional_name(value: Any, param: str) -> str | None:
     """None and "" mean "not given" (one of the two names may be left out); anything else must be a name."""
     if value is None or value == "":
@@ -47,19 +58,21 @@ def _optional_name(value: Any, param: str) -> str | None:
 
 @dataclass(frozen=True)
 class RecordingTarget:
-    """The recording a wait is for: one by id, or the newest of a room created at or after ``since``.
+    """The recording a wait is for: one by id, or the newest of a room added within ``[since, until]``.
 
     :param conference_name: the room, case-sensitive; with ``recording_id`` it must be that recording's room.
-    :param recording_id: the recording's id; when given, ``since`` is not used to choose.
-    :param since: aware UTC; recordings of the room created before it belong to earlier meetings.
+    :param recording_id: the recording's id; when given, ``since`` and ``until`` are not used to choose.
+    :param since: aware UTC; recordings of the room added before it belong to earlier meetings.
+    :param until: aware UTC or None (no upper bound); recordings added after it belong to later meetings.
     """
 
     conference_name: str | None
     recording_id: str | None
     since: datetime | None
+    until: datetime | None = None
 
     @classmethod
-    def from_inputs(cls, *, conference_name: Any, recording_id: Any, since: Any) -> RecordingTarget:
+    def from_inputs(cls, *, conference_name: Any, recording_id: Any, since: Any, until: Any = None) -> RecordingTarget:
         """Check rendered inputs before any request: :class:`VobizConfigError` names the parameter at fault."""
         room = _optional_name(conference_name, "conference_name")
         recording_id = _optional_name(recording_id, "recording_id")
@@ -67,22 +80,21 @@ class RecordingTarget:
             raise VobizConfigError(
                 "conference_name and recording_id are both empty: give the room (with since) or the recording's id"
             )
-        when: datetime | None = None
-        if since is not None and since != "":
-            try:
-                when = parse_instant(since, field="since")
-            except ValueError as err:
-                raise VobizConfigError(str(err)) from None
-        elif recording_id is None:
+        when, last = _optional_instant(since, "since"), _optional_instant(until, "until")
+        if when is None and recording_id is None:
             raise VobizConfigError("since is empty: looking for a recording by conference_name needs it")
-        return cls(room, recording_id, when)
+        if when is not None and last is not None and last < when:
+            raise VobizConfigError(
+                f"until ({isoformat_utc(last)}) is before since ({isoformat_utc(when)}): the window is empty"
+            )
+        return cls(room, recording_id, when, last)
 
     def describe(self) -> str:
         """The target in words, for logs and messages."""
         if self.recording_id is not None:
             return f"recording {self.recording_id!r}"
         assert self.since is not None  # from_inputs guarantees it when there is no id
-        return f"a recording of {self.conference_name!r} since {isoformat_utc(self.since)}"
+        return f"a recording of {self.conference_name!r} {window_words(self.since, self.until)}"
 
 
 class RecordingLookup:
@@ -100,6 +112,8 @@ class RecordingLookup:
         self.target = target
         self.seen = seen
         self.found: Recording | None = None
+        # The room's other recordings in the window when the row was found (stopped and restarted).
+        self.others: list[Recording] = []
         self._last_seen = f"no answer from Vobiz yet about {target.describe()}"
 
     def poll(self) -> Poll:
@@ -118,9 +132,12 @@ class RecordingLookup:
     def _find_row(self) -> Generator[Ask, Any, Recording | None]:
         target = self.target
         if target.recording_id is None:
-            search: RecordingSearch = yield Ask("find_conference_recording", (target.conference_name, target.since))
+            search: RecordingSearch = yield Ask(
+                "find_conference_recording", (target.conference_name, target.since, target.until)
+            )
             if search.match is None:
                 self._last_seen = search.describe()
+            self.others = search.others_in_window()
             return search.match
         try:
             recording: Recording = yield Ask("get_recording", (target.recording_id,))
@@ -139,6 +156,16 @@ class RecordingLookup:
                 f"{recording.conference_name!r}, not of conference_name {target.conference_name!r}"
             )
         return recording
+
+    def several_in_window(self) -> str | None:
+        """When the window held more than one recording of the room: which was chosen and which not."""
+        if self.found is None or not self.others:
+            return None
+        rest = ", ".join(_name(rec) for rec in self.others)
+        return (
+            f"{len(self.others) + 1} recordings of {self.found.conference_name!r} in the meeting's window "
+            f"(stopped and restarted?): chose the newest, {_name(self.found)}; not chosen: {rest}"
+        )
 
     def describe(self) -> str:
         """What the last poll saw, e.g. "no recording of 'Team Sync' since ...; newest seen: ...\"."""
