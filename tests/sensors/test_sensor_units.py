@@ -227,13 +227,13 @@ def test_a_recording_added_after_until_belongs_to_a_later_meeting(vobiz_fake: Fa
     assert wait.poke(CONTEXT).xcom_value["recording_id"] == mine  # the default until: SINCE + 1 h 30 min
     narrow = sensor(mode="poke", until=SINCE + timedelta(minutes=40))
     assert not narrow.poke(CONTEXT).is_done
-    assert "2 recordings of 'Team Sync' after until (later meetings)" in narrow._get_lookup(CONTEXT).describe()
+    assert "2 recordings of 'Team Sync' after until (later meetings)" in narrow._get_wait(CONTEXT).describe()
 
 
 def test_until_on_its_own_keeps_the_default_since(vobiz_fake: FakeVobizServer) -> None:
     vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE - timedelta(minutes=1))  # before the interval
     wait = sensor(until="2026-11-23T12:00:00+00:00")
-    target = wait._get_lookup(CONTEXT).target
+    target = wait._get_wait(CONTEXT).target
     assert (target.since, target.until) == (SINCE, SINCE + timedelta(hours=2))
     assert not wait.poke(CONTEXT).is_done
 

@@ -12,7 +12,7 @@ import pytest
 from airflow.sdk._shared.module_loading import import_string
 
 from tests.sensors.support import ROOM, SINCE, add_decoys, gaps, requests_on
-from vobiz_provider.hooks.vobiz_async import VobizAsyncHook
+from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.testing import FakeVobizServer
 from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
 from vobiz_provider.waiting.events import WaitStatus, read_event

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from vobiz_provider.constants import DEFAULT_CONN_ID, FILE_FORMATS
 from vobiz_provider.exceptions import VobizConfigError
 from vobiz_provider.instants import isoformat_utc
 from vobiz_provider.meeting_window import DEFAULT_STALE_AFTER, as_duration, meeting_end
 from vobiz_provider.models import RecordingStopped, StopStatus
-from vobiz_provider.operators.validation import (
+from vobiz_provider.validation import (
     invalid_input_fails_task,
     require_choice,
     require_http_url,
@@ -63,7 +64,7 @@ def _try_number(context: Context) -> int:
 class _VobizRecordingOperator(BaseOperator):
     """What both operators share: the connection, the room and the hook."""
 
-    def __init__(self, *, conference_name: str, vobiz_conn_id: str = "vobiz_default", **kwargs: Any) -> None:
+    def __init__(self, *, conference_name: str, vobiz_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.conference_name = conference_name
         self.vobiz_conn_id = vobiz_conn_id
@@ -117,7 +118,7 @@ class StopConferenceRecordingOperator(_VobizRecordingOperator):
         conference_name: str,
         if_not_recording: IfNotRecording | str = IfNotRecording.SUCCEED,
         stale_after: timedelta | float | None = DEFAULT_STALE_AFTER,
-        vobiz_conn_id: str = "vobiz_default",
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(conference_name=conference_name, vobiz_conn_id=vobiz_conn_id, **kwargs)
@@ -215,7 +216,7 @@ class StartConferenceRecordingOperator(_VobizRecordingOperator):
         conference_name: str,
         file_format: str = "mp3",
         callback_url: str | None = None,
-        vobiz_conn_id: str = "vobiz_default",
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(conference_name=conference_name, vobiz_conn_id=vobiz_conn_id, **kwargs)
@@ -223,8 +224,6 @@ class StartConferenceRecordingOperator(_VobizRecordingOperator):
         self.callback_url = callback_url
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from vobiz_provider.hooks.api import FILE_FORMATS
-
         with invalid_input_fails_task():
             room = require_name(self.conference_name, "conference_name")
             file_format = require_choice(self.file_format, "file_format", FILE_FORMATS)

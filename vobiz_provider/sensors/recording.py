@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
-from vobiz_provider.exceptions import VobizError
+from vobiz_provider.constants import DEFAULT_CONN_ID
+from vobiz_provider.exceptions import UnreadableEventError, VobizError
 from vobiz_provider.instants import isoformat_utc
 from vobiz_provider.meeting_window import window_from_context
-from vobiz_provider.operators.validation import invalid_input_fails_task
-from vobiz_provider.waiting.events import UnreadableEventError, WaitStatus, read_event
-from vobiz_provider.waiting.lookup import RecordingLookup, RecordingTarget, drive
-from vobiz_provider.waiting.pacing import FailureKind, check_pacing, classify
+from vobiz_provider.validation import invalid_input_fails_task
+from vobiz_provider.waiting.events import WaitStatus, read_event
+from vobiz_provider.waiting.polls import poll
+from vobiz_provider.waiting.schedule import FailureKind, asked_wait, check_pacing, classify
+from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -124,7 +126,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         recording_id: str | None = None,
         since: str | datetime | None = None,
         until: str | datetime | None = None,
-        vobiz_conn_id: str = "vobiz_default",
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         max_consecutive_failures: int = 5,
         **kwargs: Any,
@@ -139,7 +141,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         self.max_consecutive_failures = max_consecutive_failures
         if deferrable:
             check_pacing(self.poke_interval, self._poll_backoff, self._max_poll_interval, max_consecutive_failures)
-        self._lookup: RecordingLookup | None = None
+        self._wait: RecordingWait | None = None
         self._hook: VobizHook | None = None
 
     @property
@@ -150,9 +152,9 @@ class ConferenceRecordingSensor(BaseSensorOperator):
     def _max_poll_interval(self) -> float | None:
         return None if self.max_wait is None else self.max_wait.total_seconds()
 
-    def _get_lookup(self, context: Context) -> RecordingLookup:
+    def _get_wait(self, context: Context) -> RecordingWait:
         """The wait's state, kept across pokes of one try; the inputs are checked on first use."""
-        if self._lookup is None:
+        if self._wait is None:
             since, until = self.since, self.until
             window = window_from_context(context) if self.recording_id in (None, "") else None
             if window is not None and (_unset(since) or _unset(until)):
@@ -163,8 +165,8 @@ class ConferenceRecordingSensor(BaseSensorOperator):
                 target = RecordingTarget.from_inputs(
                     conference_name=self.conference_name, recording_id=self.recording_id, since=since, until=until
                 )
-            self._lookup = RecordingLookup(target)
-        return self._lookup
+            self._wait = RecordingWait(target)
+        return self._wait
 
     def _get_hook(self, **kwargs: Any) -> VobizHook:
         if self._hook is None:
@@ -174,50 +176,50 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         return self._hook
 
     def execute(self, context: Context) -> Any:
-        lookup = self._get_lookup(context)
+        wait = self._get_wait(context)
         try:
             if self.deferrable:
-                return self._check_then_defer(context, lookup)
+                return self._check_then_defer(context, wait)
             try:
                 return super().execute(context)
             except AirflowSensorTimeout as err:
-                raise AirflowSensorTimeout(f"Timed out after {self.timeout:g} s: {lookup.describe()}") from err
+                raise AirflowSensorTimeout(f"Timed out after {self.timeout:g} s: {wait.describe()}") from err
         finally:
             if self._hook is not None:
                 self._hook.close()
                 self._hook = None
 
     def poke(self, context: Context) -> PokeReturnValue:
-        lookup = self._get_lookup(context)
+        wait = self._get_wait(context)
         with invalid_input_fails_task():
-            recording = drive(lookup.poll(), self._get_hook())
+            recording = poll(self._get_hook(), wait)
         if recording is None:
-            self.log.info("Not ready yet: %s", lookup.describe())
+            self.log.info("Not ready yet: %s", wait.describe())
             return PokeReturnValue(is_done=False)
-        self._log_ready(recording.to_dict(), lookup.several_in_window())
+        self._log_ready(recording.to_dict(), wait.several_in_window())
         return PokeReturnValue(is_done=True, xcom_value=recording.to_dict())
 
-    def _check_then_defer(self, context: Context, lookup: RecordingLookup) -> dict[str, Any]:
+    def _check_then_defer(self, context: Context, wait: RecordingWait) -> dict[str, Any]:
         """One check on the worker (a ready recording returns at once), then defer to the trigger."""
         from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
 
         deadline = time.time() + self.timeout
-        asked_wait = 0.0
+        pause = 0.0
         try:
             # No retries here: the trigger's loop is the retry, paced and with its own budget.
             with invalid_input_fails_task():
-                recording = drive(lookup.poll(), self._get_hook(max_retries=0))
+                recording = poll(self._get_hook(max_retries=0), wait)
         except VobizError as err:
             if classify(err) is FailureKind.FATAL:
                 raise
             self.log.warning("Vobiz: %s; the triggerer will keep trying", err)
-            recording, asked_wait = None, float(getattr(err, "retry_after", None) or 0.0)
+            recording, pause = None, asked_wait(err)
         if recording is not None:
             result = recording.to_dict()
-            self._log_ready(result, lookup.several_in_window())
+            self._log_ready(result, wait.several_in_window())
             return result
-        self.log.info("Not ready yet, waiting in the triggerer: %s", lookup.describe())
-        target = lookup.target
+        self.log.info("Not ready yet, waiting in the triggerer: %s", wait.describe())
+        target = wait.target
         with invalid_input_fails_task():
             trigger = ConferenceRecordingTrigger(
                 deadline=deadline,
@@ -230,9 +232,9 @@ class ConferenceRecordingSensor(BaseSensorOperator):
                 poll_backoff=self._poll_backoff,
                 max_poll_interval=self._max_poll_interval,
                 max_consecutive_failures=self.max_consecutive_failures,
-                recording_seen=lookup.seen,
+                recording_seen=wait.seen,
                 # The worker has just asked: the trigger's first poll comes one interval later.
-                first_poll_at=time.time() + max(self.poke_interval, asked_wait),
+                first_poll_at=time.time() + max(self.poke_interval, pause),
             )
         self.defer(
             trigger=trigger,

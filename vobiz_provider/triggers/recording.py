@@ -20,15 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
+from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import VobizConfigError, VobizError
 from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
 from vobiz_provider.waiting.events import error_event, success_event, timeout_event
-from vobiz_provider.waiting.lookup import RecordingLookup, RecordingTarget, drive_async
-from vobiz_provider.waiting.pacing import DEFAULT_MAX_POLL_INTERVAL, Pacer, check_pacing
+from vobiz_provider.waiting.polls import poll_async
+from vobiz_provider.waiting.schedule import DEFAULT_MAX_POLL_INTERVAL, PollSchedule, check_pacing
+from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
-    from vobiz_provider.hooks.vobiz_async import VobizAsyncHook
+    from vobiz_provider.hooks.vobiz import VobizAsyncHook
     from vobiz_provider.models import Recording
 
 __all__ = ["ConferenceRecordingTrigger", "VobizRecordingEventTrigger"]
@@ -88,7 +90,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
         recording_id: str | None = None,
         since: str | None = None,
         until: str | None = None,
-        vobiz_conn_id: str = "vobiz_default",
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
         poll_interval: float = 60.0,
         poll_backoff: float = 1.0,
         max_poll_interval: float | None = None,
@@ -135,7 +137,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
 
     async def _wait(self) -> dict[str, Any]:
         """The wait's outcome as an event payload; the hook's session is closed on every path (cancel too)."""
-        from vobiz_provider.hooks.vobiz_async import VobizAsyncHook
+        from vobiz_provider.hooks.vobiz import VobizAsyncHook
 
         hook = VobizAsyncHook(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
         try:
@@ -150,45 +152,45 @@ class ConferenceRecordingTrigger(BaseTrigger):
             await hook.close()
 
     async def _poll(self, hook: VobizAsyncHook) -> dict[str, Any]:
-        lookup = RecordingLookup(self.target, seen=self.recording_seen)
-        pacer = Pacer(
+        """Poll until the file is ready, the wait fails or the deadline passes; paced on every path."""
+        wait = RecordingWait(self.target, seen=self.recording_seen)
+        schedule = PollSchedule(
             self.poll_interval,
             backoff=self.poll_backoff,
             max_interval=self.max_poll_interval,
             max_failures=self.max_consecutive_failures,
+            deadline=self.deadline,
         )
         if self.first_poll_at is not None:
             await asyncio.sleep(max(0.0, min(self.first_poll_at, self.deadline) - time.time()))
         last_error: VobizError | None = None
-        final = False
         while True:
             try:
-                recording = await drive_async(lookup.poll(), hook)
+                recording = await poll_async(hook, wait)
             except VobizError as err:
                 try:
-                    wait = pacer.after_failure(err)
+                    pause = schedule.after_failure(err)
                 except VobizError as fatal:
                     return error_event(f"Stopped waiting for {self.target.describe()}: {fatal}")
                 last_error = err
-                self.log.warning("Vobiz: %s; polling again in %.1f s", err, wait)
+                self.log.warning("Vobiz: %s; polling again in %.1f s", err, pause)
             else:
                 if recording is not None:
                     self.log.info("The file of recording %r is ready", recording.recording_id)
-                    several = lookup.several_in_window()
+                    several = wait.several_in_window()
                     if several:
                         self.log.warning("%s", several)
                     return success_event(recording, several)
-                wait, last_error = pacer.after_answer(), None
-                self.log.debug("Not ready: %s; polling again in %.1f s", lookup.describe(), wait)
-            remaining = self.deadline - time.time()
-            if final or remaining <= 0:
-                return timeout_event(self._timeout_message(lookup, last_error))
-            final = wait >= remaining  # the next poll is the last one, at the deadline
-            await asyncio.sleep(min(wait, remaining))
+                pause, last_error = schedule.after_answer(), None
+                self.log.debug("Not ready: %s; polling again in %.1f s", wait.describe(), pause)
+            sleep = schedule.sleep_before_next_poll(pause, time.time())
+            if sleep is None:
+                return timeout_event(self._timeout_message(wait, last_error))
+            await asyncio.sleep(sleep)
 
-    def _timeout_message(self, lookup: RecordingLookup, last_error: VobizError | None) -> str:
+    def _timeout_message(self, wait: RecordingWait, last_error: VobizError | None) -> str:
         deadline = datetime.fromtimestamp(self.deadline, tz=timezone.utc).replace(microsecond=0)
-        message = f"Timed out at {isoformat_utc(deadline)}: {lookup.describe()}"
+        message = f"Timed out at {isoformat_utc(deadline)}: {wait.describe()}"
         if last_error is not None:
             message += f"; the last poll failed: {last_error}"
         return message
@@ -247,7 +249,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
     def __init__(
         self,
         *,
-        vobiz_conn_id: str = "vobiz_default",
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
         conference_name: str | None = None,
         recording_type: str = "conference",
         poll_interval: float = 60.0,
@@ -290,7 +292,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         return recording.recording_type == self.recording_type
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from vobiz_provider.hooks.vobiz_async import VobizAsyncHook
+        from vobiz_provider.hooks.vobiz import VobizAsyncHook
 
         store = WatermarkStore(getattr(self, "asset_state_store", None), self.state_key, self.log)
         while True:
@@ -312,7 +314,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
             return
         mark = await self._load(store)
         saved = mark
-        pacer = Pacer(self.poll_interval, max_failures=WATCH_MAX_CONSECUTIVE_FAILURES)
+        schedule = PollSchedule(self.poll_interval, max_failures=WATCH_MAX_CONSECUTIVE_FAILURES)
         yielded: dict[str, float] = {}  # emitted, not yet known stored: id -> when (monotonic)
         abandoned: set[str] = set()  # files that never came: done without an event
         while True:
@@ -332,13 +334,13 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
                         abandoned.add(rid)
             except VobizError as err:
                 try:
-                    wait = pacer.after_failure(err)
+                    wait = schedule.after_failure(err)
                 except VobizError as fatal:
                     self.log.error("Stopped watching Vobiz recordings for now: %s", fatal)
                     return
                 self.log.warning("Vobiz: %s; polling again in %.1f s", err, wait)
             else:
-                wait = pacer.after_answer()
+                wait = schedule.after_answer()
                 stored = [
                     rid
                     for rid, at in yielded.items()

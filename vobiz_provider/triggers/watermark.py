@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from vobiz_provider.instants import isoformat_utc, parse_instant
+from vobiz_provider.log import Log
 from vobiz_provider.models import Recording
 
 STATE_VERSION = 1
@@ -98,7 +99,7 @@ class WatermarkStore:
     :param log: the trigger's logger.
     """
 
-    def __init__(self, state_store: Any, key: str, log: Any) -> None:
+    def __init__(self, state_store: Any, key: str, log: Log) -> None:
         self.key = key
         self._store = state_store
         self._memory: Watermark | None = None

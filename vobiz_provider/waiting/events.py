@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from vobiz_provider.exceptions import UnreadableEventError
 from vobiz_provider.models import Recording
 
 
@@ -36,10 +37,6 @@ def timeout_event(message: str) -> dict[str, Any]:
 
 def error_event(message: str) -> dict[str, Any]:
     return {"status": WaitStatus.ERROR.value, "message": message}
-
-
-class UnreadableEventError(ValueError):
-    """An event this provider did not send (or of another version): it is refused, not guessed at."""
 
 
 @dataclass(frozen=True)
