@@ -3,8 +3,8 @@
 Runs on weekdays at 09:15 London time, the end of a 09:00 stand-up. It stops the room's
 recording, waits (deferred, so no worker slot is held) until Vobiz has finished the file,
 downloads it to a dated path in your storage (``<id>.wav`` or ``<id>.mp3``, named by its
-bytes), checks its duration against the scheduled
-meeting length and emits an asset event that the recording catalogue DAG picks up.
+bytes), checks its duration against the scheduled meeting length and emits an asset event
+that the recording catalogue DAG picks up.
 
 The timetable's 15-minute interval makes the run's data interval the meeting itself: the
 sensor's default window (the interval, plus a margin for Vobiz to add the row) ignores the

@@ -216,7 +216,8 @@ def test_recording_events_downloads_and_catalogues_each_new_recording_once(
         (download,) = [d for d in downloads if d["recording_id"] == payload["recording_id"]]
         day = payload["add_time"][:10]
         room = {"Daily Standup": "Daily-Standup", "Q3 Review/EMEA": "Q3-Review-EMEA"}[payload["conference_name"]]
-        assert download["path"] == str(tmp_path / "files" / room / day / f"{payload['recording_id']}.audio")
+        named = f"{payload['recording_id']}.{download['format']}"
+        assert download["path"] == str(tmp_path / "files" / room / day / named)
         assert Path(download["path"]).read_bytes() == vobiz_fake.recording_bytes(payload["recording_id"])
     assert again.xcom("new_recordings") == []  # all catalogued: the re-run downloads nothing
     with sqlite3.connect(database) as db:
