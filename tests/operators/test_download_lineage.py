@@ -31,7 +31,7 @@ def _complete_event(run: Any) -> dict[str, Any]:
         for event in events
         if event["eventType"] == "COMPLETE"
         and event["job"]["name"] == f"{run.dag_id}.download"
-        and event["run"]["facets"].get("airflow", {}).get("taskInstance", {}).get("run_id", run.run_id) == run.run_id
+        and event["run"]["facets"].get("airflow", {}).get("dagRun", {}).get("run_id") == run.run_id
     ]
     assert found, f"no COMPLETE event for {run.dag_id}.download among {len(events)} events"
     return found[-1]
