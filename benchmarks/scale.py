@@ -43,7 +43,7 @@ HISTORY = timedelta(hours=3)  # the oldest since, before now
 # Children of (N, poll interval s, window s). Today's triggers list on their own: at N = 1,000 they
 # ask for about 2,300 pages per interval (some 20 s of the fake server's time), hence the longer
 # interval there; smaller N share one child to save its start-up.
-FULL = (((1, 5.0, 10.0), (10, 5.0, 5.0), (100, 5.0, 5.0)), ((1000, 30.0, 30.0),))
+FULL = (((1, 5.0, 5.0), (10, 5.0, 5.0), (100, 5.0, 5.0)), ((1000, 30.0, 30.0),))
 QUICK = (((1, 2.0, 4.0), (10, 2.0, 2.0), (100, 3.0, 3.0)),)
 
 

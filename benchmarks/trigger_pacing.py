@@ -34,7 +34,7 @@ from benchmarks.workload import TriggerRun, fake_server, make_trigger
 LOG_LIMIT = 1000
 SHARED = "(shared listing)"
 CLOCK_SLACK = 0.002  # seconds: two requests closer than interval - slack share one interval
-FULL = {"triggers": 10, "interval": 1.0, "window": 5.0}
+FULL = {"triggers": 10, "interval": 1.0, "window": 4.0}
 QUICK = {"triggers": 5, "interval": 0.25, "window": 1.0}
 _RECORDING_ID = re.compile(r"/Recording/([^/.]+)")
 
