@@ -69,15 +69,14 @@ def cpu_per_wait(data: dict[str, list[float]], path: Path) -> None:
 def memory_per_wait(data: dict[str, Any], path: Path) -> None:
     figure, axes = _figure("Triggerer memory per wait (peak RSS growth / N)", "waits (N)", "KiB per wait")
     axes.set_yscale("linear")
-    axes.set_ylim(bottom=0)
     axes.plot(data["n"], data["vobiz"], "o-", label=OURS)
     axes.axhline(data["target_kib"], color="k", linestyle=":", label=f"target: {data['target_kib']:g} KiB")
+    axes.set_ylim(bottom=0)  # after plotting, so the top still fits the data
     _save(figure, axes, path)
 
 
 def download_memory(data: dict[str, Any], path: Path) -> None:
     figure, axes = _figure("Download: peak memory growth against file size", "file size (MiB)", "MB", log=False)
-    axes.set_ylim(bottom=0)
     axes.plot(data["size_mib"], data["growth_mb"], "o-", label="DownloadRecordingOperator (full path)")
     axes.plot(
         data["size_mib"],
@@ -85,6 +84,7 @@ def download_memory(data: dict[str, Any], path: Path) -> None:
         "k:",
         label=f"target: flat within {data['flat_mb']:g} MB",
     )
+    axes.set_ylim(bottom=0)
     _save(figure, axes, path)
 
 

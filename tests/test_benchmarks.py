@@ -9,7 +9,7 @@ from pathlib import Path
 from benchmarks.dag_parse import provider_imports
 from benchmarks.plots import draw
 from benchmarks.report import Row, Table, at_most, compared, write_results, write_series
-from benchmarks.scale import PAGES_NEEDED, classify, found_waits, list_rounds
+from benchmarks.scale import PAGES_NEEDED, found_waits, one_interval
 from benchmarks.trigger_pacing import most_in_one_interval, poll_starts
 
 
@@ -27,16 +27,23 @@ def test_pages_of_one_listing_are_one_poll_and_two_probes_in_a_row_are_two() -> 
     assert most_in_one_interval([0.0, 0.3], 1.0) == 2
 
 
-def test_the_scale_benchmark_counts_listings_by_their_first_page() -> None:
+def test_the_scale_benchmark_counts_whole_listings_begun_in_the_interval() -> None:
+    def listing(at: float, offset: int, room: str | None = None) -> dict[str, object]:
+        query = f"limit=100&offset={offset}" + (f"&conference_name={room}" if room else "")
+        return {"route": "recording.list", "query": query, "received_at": at}
+
     log = [
-        {"route": "recording.list", "query": "conference_name=Room+0001&limit=100&offset=0"},
-        {"route": "recording.list", "query": "conference_name=Room+0001&limit=100&offset=100"},
-        {"route": "recording.list", "query": "limit=100"},
-        {"route": "media", "query": ""},
-        {"route": "recording.get", "query": ""},
+        listing(-0.1, 0, "Room 0001"),
+        listing(0.01, 100, "Room 0001"),  # a page of a listing begun before the interval
+        listing(0.9, 0),
+        listing(0.95, 100),
+        listing(1.02, 200),  # after the interval, but of a listing begun in it
+        {"route": "media", "query": "", "received_at": 0.5},
+        {"route": "recording.get", "query": "", "received_at": 0.6},
+        listing(1.9, 0),  # the next interval's listing
+        {"route": "media", "query": "", "received_at": 1.5},
     ]
-    assert list_rounds(log) == 2
-    assert classify(log) == {"list": 3, "probe": 1, "get": 1}
+    assert one_interval(log, 0.0, 1.0) == {"list": 3, "rounds": 1, "probe": 1, "get": 1}
     assert PAGES_NEEDED == 3  # 250 rows since the oldest since, 100 a page
     assert [found_waits(n) for n in (1, 10, 100, 1000)] == [0, 1, 10, 100]
 
