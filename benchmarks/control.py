@@ -24,7 +24,7 @@ class FakeControl:
         request = urllib.request.Request(
             f"{self.base_url}/_fake/{path}", data=data, method=method, headers={"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read() or b"null")
 
     def reset(self) -> None:
@@ -87,6 +87,8 @@ class LogCollector:
         while not self._done.wait(self.period):
             try:
                 self._collect()
+            except OSError:
+                continue  # a busy server answered too slowly: read again (a lost entry is detected)
             except Exception as err:  # reported when the block ends
                 self._error = err
                 return
