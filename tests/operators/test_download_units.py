@@ -10,12 +10,19 @@ from typing import Any
 
 import pytest
 
-from vobiz_provider.audio import AudioCheckError, AudioFormat, check_duration, detect_format, read_duration, sniff_file
-from vobiz_provider.exceptions import VobizConfigError
+from vobiz_provider.download.audio import (
+    AudioCheckError,
+    AudioFormat,
+    check_duration,
+    detect_format,
+    read_duration,
+    sniff_file,
+)
+from vobiz_provider.download.progress import ProgressLog
+from vobiz_provider.download.storage import Staging, resolve_destination
+from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 from vobiz_provider.models import Recording
 from vobiz_provider.operators.download import DownloadRecordingOperator, recording_argument, seconds_argument
-from vobiz_provider.progress import ProgressLog
-from vobiz_provider.storage import DestinationExistsError, Staging, resolve_destination
 
 
 def _wav(seconds: float, rate: int = 8000) -> bytes:
