@@ -12,7 +12,7 @@ PORT ?= 8765
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup test lint demo fake-server bench clean
+.PHONY: setup test lint demo fake-server bench e2e clean
 
 setup: $(STAMP)
 
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml uv.lock
 lint: $(STAMP)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy vobiz_provider
+	$(RUN) mypy vobiz_provider e2e
 
 test: lint
 	$(RUN) pytest -q
@@ -38,6 +38,12 @@ fake-server: $(STAMP)
 
 bench: $(STAMP)
 	$(RUN) python -m benchmarks
+
+# Real Airflow components (single machine, then PostgreSQL + Redis + Celery) against the fake server.
+# E2E_ARGS passes options through, e.g. E2E_ARGS="--deployment single --case sensor_timeout --keep".
+e2e: $(STAMP)
+	bash e2e/system-packages.sh
+	$(RUN) python -m e2e $(E2E_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
