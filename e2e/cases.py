@@ -86,6 +86,7 @@ def run_standup(
         logical_date=now_iso() if logical_date == "now" else logical_date,
         on_tick=on_tick,
         retries_expected=retries_expected,
+        log_root=dep.home / "logs",
     )
     return Standup(room, storage, watched, settings)
 

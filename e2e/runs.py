@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -66,6 +68,7 @@ def trigger_and_watch(
     on_tick: Callable[[Watched], None] | None = None,
     alive: Callable[[], None] | None = None,
     retries_expected: bool = False,
+    log_root: Path | None = None,
 ) -> Watched:
     """Trigger ``dag_id`` and poll it until it ends; raises TimeoutError after ``bound_s``.
 
@@ -74,13 +77,14 @@ def trigger_and_watch(
     :param alive: called each poll; raises when a component the case needs has died.
     :param retries_expected: unless set, a task going up for retry fails the case at once (a retry
         would only hide the error, minutes later).
+    :param log_root: the deployment's task log folder, to quote a failed task's error.
 
     A run that is given up on is marked failed, so it cannot hold up the next case's run.
     """
     api.trigger(dag_id, run_id, conf, logical_date)
     watched = Watched(dag_id, run_id)
     try:
-        return _watch(api, watched, bound_s, on_tick, alive, retries_expected)
+        return _watch(api, watched, bound_s, on_tick, alive, retries_expected, log_root)
     except BaseException:
         with contextlib.suppress(Exception):
             api.mark_failed(dag_id, run_id)
@@ -94,6 +98,7 @@ def _watch(
     on_tick: Callable[[Watched], None] | None,
     alive: Callable[[], None] | None,
     retries_expected: bool,
+    log_root: Path | None,
 ) -> Watched:
     dag_id, run_id = watched.dag_id, watched.run_id
     deadline = time.monotonic() + bound_s
@@ -123,7 +128,8 @@ def _watch(
         retried = [ti for ti in watched.task_instances if ti["state"] == "up_for_retry"]
         if retried and not retries_expected:
             ti = retried[0]
-            raise AssertionError(f"{ti['task_id']}[{ti['map_index']}] failed and waits for a retry: see its log")
+            error = task_error(log_root, watched, ti) if log_root else "see its log"
+            raise AssertionError(f"{ti['task_id']}[{ti['map_index']}] failed and waits for a retry: {error}")
         if on_tick is not None:
             on_tick(watched)
         watched.final = api.run(dag_id, run_id)
@@ -135,3 +141,17 @@ def _watch(
         if time.monotonic() > deadline:
             raise TimeoutError(f"run {run_id} of {dag_id} still {watched.final['state']} after {bound_s:.0f} s")
         time.sleep(0.5)
+
+
+def task_error(log_root: Path, watched: Watched, ti: dict[str, Any]) -> str:
+    """The first error a task's log records (Airflow writes one JSON object per line)."""
+    folder = log_root / f"dag_id={watched.dag_id}" / f"run_id={watched.run_id}" / f"task_id={ti['task_id']}"
+    if ti["map_index"] >= 0:
+        folder /= f"map_index={ti['map_index']}"
+    for path in sorted(folder.glob("attempt=*.log")):
+        for line in path.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if event.get("level") in ("error", "critical"):
+                    return f"{event.get('event')} ({path})"
+    return f"no error in the logs under {folder}"
