@@ -130,17 +130,19 @@ def check_files(dep: Deployment, storage: Path, expected: dict[str, int]) -> Non
 def check_no_slot_held(dep: Deployment, watched: Watched, key: tuple[str, int]) -> str:
     """While the sensor was deferred no process ran it (its worker slot was free); while it ran, one did.
 
-    The worker finishes its bookkeeping just after the deferral is recorded: the slot must be free
-    within a few seconds of it and stay free for the rest of the wait. Returns what was seen.
+    The worker finishes its bookkeeping (logs, the final report) just after the deferral is
+    recorded, seconds on a busy machine: the slot must be free by half-way through the wait and
+    stay free to its end. Returns what was seen.
     """
     ti_id = watched.ids[key]
     deferred = watched.deferred_at.get(key, [])
     expect(bool(deferred), "never seen deferred")
     first, last = deferred[0], deferred[-1]
+    expect(last - first >= 4.0, f"deferred {last - first:.1f} s: too short to see the slot free")
     during = [t for t, _, title in dep.sampler.task_titles_between(first, last) if ti_id in title]
     freed = max(during, default=first) - first
-    expect(freed <= 5.0, f"a process still ran the sensor {freed:.1f} s into its deferral")
-    expect(last - first - freed >= 2.0, f"deferred {last - first:.1f} s: too short to see the slot free")
+    waited = last - first
+    expect(freed <= waited / 2, f"a process still ran the sensor {freed:.1f} s into a {waited:.0f} s deferral")
     ever = [t for t, _, title in dep.sampler.task_titles_between(0, time.time()) if ti_id in title]
     expect(bool(ever), f"no task process for the sensor ({ti_id}) was ever seen: the check would be vacuous")
     return f"slot free {freed:.1f} s into the {last - first:.0f} s deferral"
