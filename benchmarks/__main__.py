@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [download | trigger | trigger-cpu | trigger-memory | trigger-pacing ...]``.
+"""``python -m benchmarks [--quick] [download | trigger | trigger-cpu | trigger-memory | trigger-pacing | watchers]``.
 
 Runs the benchmarks named (all by default), prints one table each, and exits 1 if any target
 fails (or a benchmark cannot run), 0 otherwise. ``--quick`` runs smaller sizes for a smoke check.
@@ -22,9 +22,10 @@ BENCHMARKS: dict[str, tuple[str, ...]] = {
     "trigger-cpu": ("trigger_cpu",),
     "trigger-memory": ("trigger_memory",),
     "trigger-pacing": ("trigger_pacing",),
+    "watchers": ("watchers",),
 }
 BENCHMARKS["trigger"] = BENCHMARKS["trigger-cpu"] + BENCHMARKS["trigger-memory"] + BENCHMARKS["trigger-pacing"]
-DEFAULT = ("download", "trigger")
+DEFAULT = ("download", "trigger", "watchers")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -50,11 +50,15 @@ with DAG(
 
     @task
     def destination_for(recording: dict[str, Any]) -> str:
-        """Where one recording goes: <root>/eod/<date>/<room>-<recording id>.audio."""
+        """Where one recording goes: <root>/eod/<date>/<room>-<recording id>.audio.
+
+        The date is the run's ``run_after`` (UTC), which every run has: a manual run may have no logical date.
+        """
         context = get_current_context()
         room = re.sub(r"[^A-Za-z0-9._-]+", "-", recording.get("conference_name") or "room").strip("-")
         root = str(context["params"]["storage_root"]).rstrip("/")
-        return f"{root}/eod/{context['ds']}/{room}-{recording['recording_id']}.audio"
+        day = context["dag_run"].run_after.date().isoformat()
+        return f"{root}/eod/{day}/{room}-{recording['recording_id']}.audio"
 
     # A mapped task group keeps each room's tasks paired: a skipped stop skips only its own room.
     @task_group

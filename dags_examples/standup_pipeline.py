@@ -5,9 +5,11 @@ recording, waits (deferred, so no worker slot is held) until Vobiz has finished 
 downloads it to a dated path in your storage, checks its duration against the scheduled
 meeting length and emits an asset event that the recording catalogue DAG picks up.
 
-The timetable's 15-minute interval makes the run's data interval the meeting itself, so the
-sensor (whose ``since`` defaults to the interval's start) ignores recordings of earlier
-meetings in the same room.
+The timetable's 15-minute interval makes the run's data interval the meeting itself: the
+sensor's default window (the interval, plus a margin for Vobiz to add the row) ignores the
+room's earlier and later meetings, so a re-run or a backfill collects its own day's recording,
+and the stop sends nothing in a run whose meeting ended over an hour ago. Files are dated by
+the run's ``run_after``, which every run has (a manual run may have no logical date).
 
 Params (defaults work against the fake Vobiz server of ``make demo``):
 ``conference_name`` the Vobiz room; ``storage_root`` a local folder or an object storage URL
@@ -62,7 +64,7 @@ with DAG(
         task_id="download_recording",
         recording=wait_for_recording.output,
         destination=(
-            "{{ params.storage_root }}/standup/{{ ds }}/"
+            "{{ params.storage_root }}/standup/{{ dag_run.run_after | ds }}/"
             "{{ ti.xcom_pull(task_ids='wait_for_recording')['recording_id'] }}.audio"
         ),
         expected_duration="{{ params.meeting_minutes * 60 }}",

@@ -43,6 +43,9 @@ from tests.dagrun import DagRunResult, run_dag  # noqa: E402
 
 __all__ = ["DagRunResult", "run_dag"]
 
+# The fake server's fixtures are opt-in for users; the project's own tests opt in here.
+pytest_plugins = ["vobiz_provider.testing.pytest_plugin"]
+
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
@@ -31,18 +32,34 @@ def _asset_event_extras(asset_name: str, run_id: str) -> list[dict[str, Any]]:
         return [dict(event.extra or {}) for event in events]
 
 
-def _run_standup(vobiz_fake: Any, storage: Path) -> Any:
+def _run_standup(vobiz_fake: Any, storage: Path, **when: Any) -> Any:
     import standup_pipeline
 
     vobiz_fake.add_room("Daily Standup", members=3, recording=True, file_format="wav", duration_s=STANDUP_MINUTES * 60)
     return run_dag(
         standup_pipeline.dag,
         run_conf={"storage_root": str(storage), "meeting_minutes": STANDUP_MINUTES},
+        **when,
     )
 
 
-def test_standup_pipeline_stops_waits_downloads_and_verifies(vobiz_fake: Any, tmp_path: Path) -> None:
-    run = _run_standup(vobiz_fake, tmp_path)
+def _run_after(run_id: str) -> str:
+    """The run's ``run_after`` as a date, the folder the example DAGs file a recording under."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        run = session.query(DagRun).filter_by(run_id=run_id).one()
+        assert run.run_after is not None
+        return str(run.run_after.date())
+
+
+# A run triggered from the CLI, the REST API or the UI has no logical date unless one is given.
+@pytest.mark.parametrize("when", [{"logical_date": None}, {}], ids=["manual_without_logical_date", "logical_date_now"])
+def test_standup_pipeline_stops_waits_downloads_and_verifies(
+    vobiz_fake: Any, tmp_path: Path, when: dict[str, Any]
+) -> None:
+    run = _run_standup(vobiz_fake, tmp_path, **when)
 
     assert run.state == "success", run.task_states
     stop = run.xcom("stop_recording")
@@ -58,8 +75,8 @@ def test_standup_pipeline_stops_waits_downloads_and_verifies(vobiz_fake: Any, tm
     assert download["duration_s"] == pytest.approx(STANDUP_MINUTES * 60, abs=1)
     path = Path(download["path"])
     assert path.read_bytes() == expected
-    # A dated folder under the storage root, and nothing else left beside the file.
-    assert path.parent.parent == tmp_path / "standup"
+    # A folder dated by the run's run_after under the storage root, and nothing else beside the file.
+    assert path.parent == tmp_path / "standup" / _run_after(run.run_id)
     assert [p.name for p in path.parent.iterdir()] == [path.name]
     extras = _asset_event_extras("vobiz_meeting_recordings", run.run_id)
     assert [extra["recording_id"] for extra in extras] == [recording["recording_id"]]
@@ -78,7 +95,8 @@ def test_recording_catalogue_keeps_one_row_per_recording(
     download = standup.xcom("download_recording")
 
     first = run_dag(recording_catalogue.dag)
-    second = run_dag(recording_catalogue.dag)  # re-runs upsert: still one row per recording
+    # A re-run, by hand without a logical date: upserts, still one row per recording.
+    second = run_dag(recording_catalogue.dag, logical_date=None)
 
     assert first.state == second.state == "success", (first.task_states, second.task_states)
     with sqlite3.connect(database) as db:
@@ -125,7 +143,8 @@ def test_end_of_day_sweep_collects_every_recording_and_skips_idle_rooms(vobiz_fa
     vobiz_fake.add_room("Design Review", members=4, recording=True, duration_s=6)
     vobiz_fake.add_room("Lobby", members=1, recording=False)
 
-    run = run_dag(end_of_day_sweep.dag, run_conf={"storage_root": str(tmp_path)})
+    # Triggered by hand without a logical date, as from the CLI or the REST API.
+    run = run_dag(end_of_day_sweep.dag, run_conf={"storage_root": str(tmp_path)}, logical_date=None)
 
     assert run.state == "success", run.task_states
     assert run.xcom("live_rooms") == ["Design Review", "Lobby", "Sales Call"]
@@ -141,4 +160,72 @@ def test_end_of_day_sweep_collects_every_recording_and_skips_idle_rooms(vobiz_fa
     for download in downloads:
         expected = vobiz_fake.recording_bytes(download["recording_id"])
         assert Path(download["path"]).read_bytes() == expected
-        assert Path(download["path"]).parent.parent == tmp_path / "eod"
+        assert Path(download["path"]).parent == tmp_path / "eod" / _run_after(run.run_id)
+
+
+async def _watcher_events(vobiz_fake: Any, rooms: list[str]) -> list[dict[str, Any]]:
+    """Payloads the example's watcher trigger emits for recordings made in ``rooms`` after it started."""
+    from vobiz_provider.triggers.recording import VobizRecordingEventTrigger
+
+    run = VobizRecordingEventTrigger(poll_interval=0.2).run()
+    first = asyncio.ensure_future(anext(run))
+    while not any(r.route == "recording.list" for r in vobiz_fake.requests):
+        await asyncio.sleep(0.05)
+    for room in rooms:
+        vobiz_fake.add_recording(conference_name=room, duration_s=2)
+    payloads = [(await asyncio.wait_for(first, 20)).payload]
+    while len(payloads) < len(rooms):
+        payloads.append((await asyncio.wait_for(anext(run), 20)).payload)
+    await run.aclose()
+    return payloads
+
+
+def test_recording_events_downloads_and_catalogues_each_new_recording_once(
+    vobiz_fake: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recording_events
+    from airflow.assets.manager import AssetManager
+    from airflow.models.asset import AssetModel
+    from airflow.utils.session import create_session
+
+    database = tmp_path / "catalogue.db"
+    monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_CATALOGUE_DB", json.dumps({"conn_type": "sqlite", "host": str(database)}))
+    conf = {"storage_root": str(tmp_path / "files")}
+    idle = run_dag(recording_events.dag, run_conf=conf)  # no events yet: nothing to do
+    assert idle.state == "success", idle.task_states
+    assert idle.xcom("new_recordings") == []
+
+    payloads = asyncio.run(_watcher_events(vobiz_fake, ["Daily Standup", "Q3 Review/EMEA"]))
+    with create_session() as session:
+        asset = session.query(AssetModel).filter_by(name="vobiz_new_recordings").one()
+        # The first recording arrives twice: delivery is at least once.
+        for payload in [payloads[0], *payloads]:
+            AssetManager.register_asset_change(
+                asset=asset, extra={"from_trigger": True, "payload": payload}, session=session
+            )
+
+    run = run_dag(recording_events.dag, run_conf=conf)
+    again = run_dag(recording_events.dag, run_conf=conf)
+
+    assert run.state == again.state == "success", (run.task_states, again.task_states)
+    downloads = run.xcoms("download_recording")
+    assert sorted(d["recording_id"] for d in downloads) == sorted(p["recording_id"] for p in payloads)
+    for payload in payloads:
+        (download,) = [d for d in downloads if d["recording_id"] == payload["recording_id"]]
+        day = payload["add_time"][:10]
+        room = {"Daily Standup": "Daily-Standup", "Q3 Review/EMEA": "Q3-Review-EMEA"}[payload["conference_name"]]
+        assert download["path"] == str(tmp_path / "files" / room / day / f"{payload['recording_id']}.audio")
+        assert Path(download["path"]).read_bytes() == vobiz_fake.recording_bytes(payload["recording_id"])
+    assert again.xcom("new_recordings") == []  # all catalogued: the re-run downloads nothing
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT recording_id, conference_name, sha256 FROM vobiz_recording_events").fetchall()
+    assert sorted(rows) == sorted(
+        (d["recording_id"], p["conference_name"], d["sha256"]) for d, p in _pairs(downloads, payloads)
+    )
+
+
+def _pairs(
+    downloads: list[dict[str, Any]], payloads: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    by_id = {p["recording_id"]: p for p in payloads}
+    return [(d, by_id[d["recording_id"]]) for d in downloads]

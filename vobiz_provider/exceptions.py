@@ -84,3 +84,34 @@ class VobizResponseError(VobizError):
 
 class VobizTransferError(VobizError):
     """A file transfer ended short or longer than announced."""
+
+
+class VobizUnexpectedSizeError(VobizTransferError):
+    """The server announced a file of another size than the caller said it must have.
+
+    :param announced: the size the server announced, in bytes.
+    """
+
+    def __init__(self, message: str, *, announced: int) -> None:
+        super().__init__(message)
+        self.announced = announced
+
+
+class RecordingGoneError(VobizNotFoundError):
+    """A recording that had been seen answers 404: it was deleted, so waiting cannot help."""
+
+
+class PollingGaveUpError(VobizError):
+    """Too many polls in a row failed."""
+
+
+class UnreadableEventError(VobizError, ValueError):
+    """A trigger event this provider did not send (or of another version): refused, not guessed at."""
+
+
+class AudioCheckError(VobizError):
+    """A downloaded file is not the audio it should be: unknown bytes, unreadable, wrong length."""
+
+
+class DestinationExistsError(VobizError, FileExistsError):
+    """The destination holds a different file and ``overwrite`` is off."""

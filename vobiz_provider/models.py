@@ -139,10 +139,12 @@ class Recording:
 
 
 class StopStatus(str, Enum):
-    """What a stop request found: a recording it stopped, or none to stop."""
+    """What a stop found: a recording it stopped, or none to stop; or that it sent nothing."""
 
     STOPPED = "stopped"
     NOT_RECORDING = "not_recording"
+    NOT_SENT = "not_sent"
+    """The run's meeting ended long ago (a backfill, a late re-run): no request was sent."""
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,8 @@ def test_start_rejects_a_bad_format_before_sending(vobiz_fake, hook):
     ("setup", "expected"),
     [
         ({"recording": True}, StopStatus.STOPPED),
-        ({"recording": False}, StopStatus.STOPPED),  # SKILLS: 204 when nothing records (indistinguishable)
-        ({"recording": False, "stop_idle_status": 400}, StopStatus.NOT_RECORDING),  # MID/OLD: an error
+        ({"recording": False}, StopStatus.STOPPED),  # agent rules: 204 when nothing records (indistinguishable)
+        ({"recording": False, "stop_idle_status": 400}, StopStatus.NOT_RECORDING),  # older docs: an error
         (None, StopStatus.NOT_RECORDING),  # no such room: 404
     ],
 )
@@ -158,3 +158,22 @@ def test_download_of_a_missing_file(vobiz_fake, hook):
 
     with pytest.raises(VobizNotFoundError, match="404"):
         hook.download_recording_file(url, io.BytesIO())
+
+
+def test_call_reaches_any_endpoint_with_the_scoped_credentials(vobiz_fake, hook):
+    rec_id = vobiz_fake.add_recording(conference_name="Standup")
+
+    listed = hook.call("GET", "Recording/", params={"limit": 1})
+    single = hook.call("GET", f"Recording/{rec_id}/")
+
+    assert [item["recording_id"] for item in listed["objects"]] == [rec_id]
+    assert single["recording_id"] == rec_id
+    (entry, _) = api_requests(vobiz_fake, "recording.list") + api_requests(vobiz_fake, "recording.get")
+    assert entry.headers["X-Auth-ID"] == vobiz_fake.auth_id
+
+
+def test_call_refuses_a_full_url_before_any_request(vobiz_fake, hook):
+    with pytest.raises(VobizConfigError, match="path must be a path below the account"):
+        hook.call("GET", "https://elsewhere.example/Recording/")
+
+    assert vobiz_fake.requests == []

@@ -8,7 +8,7 @@ import pytest
 
 from tests.hooks.support import api_requests
 from vobiz_provider.exceptions import VobizAuthError
-from vobiz_provider.hooks.scoping import credentials_for
+from vobiz_provider.hooks.policy import credentials_for
 from vobiz_provider.hooks.settings import VobizSettings
 
 MEDIA, STORAGE = "127.0.0.2", "127.0.0.3"

@@ -12,12 +12,19 @@ from typing import Any
 
 import pytest
 
-from vobiz_provider.audio import AudioCheckError, AudioFormat, check_duration, detect_format, read_duration, sniff_file
-from vobiz_provider.exceptions import VobizConfigError
+from vobiz_provider.download.audio import (
+    AudioCheckError,
+    AudioFormat,
+    check_duration,
+    detect_format,
+    read_duration,
+    sniff_file,
+)
+from vobiz_provider.download.progress import ProgressLog
+from vobiz_provider.download.storage import Staging, resolve_destination
+from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 from vobiz_provider.models import Recording
 from vobiz_provider.operators.download import DownloadRecordingOperator, recording_argument, seconds_argument
-from vobiz_provider.progress import ProgressLog
-from vobiz_provider.storage import DestinationExistsError, Staging, resolve_destination
 
 
 def _wav(seconds: float, rate: int = 8000) -> bytes:
@@ -154,7 +161,7 @@ def test_a_name_at_the_length_limit_still_gets_a_temporary(tmp_path: Path) -> No
 
 _HOLD_STAGING = """
 import sys, time
-from vobiz_provider.storage import Staging, resolve_destination
+from vobiz_provider.download.storage import Staging, resolve_destination
 with Staging(resolve_destination(sys.argv[1])) as staging:
     staging.sink.write(b"half a file")
     staging.sink.flush()

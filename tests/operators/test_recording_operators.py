@@ -111,3 +111,17 @@ def test_the_module_stays_light_at_dag_parse_time() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_stop_and_download_tasks_never_import_aiohttp() -> None:
+    # The async hook sits beside the sync one; aiohttp loads only when it sends, in the triggerer.
+    script = """
+import sys
+import vobiz_provider.hooks.vobiz, vobiz_provider.download.delivery
+import vobiz_provider.operators.recording, vobiz_provider.operators.download
+vobiz_provider.hooks.vobiz.VobizHook("vobiz_default")
+loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("aiohttp", "yarl"))
+sys.exit(f"loaded: {loaded}" if loaded else 0)
+"""
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert (finished.returncode, finished.stderr) == (0, "")

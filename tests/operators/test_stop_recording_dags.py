@@ -36,7 +36,7 @@ def test_a_recording_room_is_stopped(vobiz_fake: Any, task_log: Callable[[], str
 
     assert run.task_states == {"stop": "success"}
     result = run.xcom("stop")
-    assert set(result) == {"conference_name", "status", "stopped_at"}
+    assert set(result) == {"conference_name", "status", "stopped_at", "reason"} and result["reason"] is None
     assert result["conference_name"] == ROOM and result["status"] == "stopped"
     _answered_between(result["stopped_at"], before, after)
     assert [(r.method, r.path, r.status) for r in _stops(vobiz_fake)] == [("DELETE", ROOM_PATH, 204)]
@@ -52,7 +52,8 @@ def _assert_each_policy(run: Any, room: str, log: str, answered: int) -> None:
     assert run.task_states == {"stop_succeed": "success", "stop_skip": "skipped", "stop_fail": "failed"}
     succeeded = run.xcom("stop_succeed")
     assert succeeded["conference_name"] == room and succeeded["status"] == "not_recording"
-    assert set(succeeded) == {"conference_name", "status", "stopped_at"}
+    assert set(succeeded) == {"conference_name", "status", "stopped_at", "reason"}
+    assert "Nothing to stop" in succeeded["reason"]
     assert run.xcom("stop_skip") is None and run.xcom("stop_fail") is None
     # The warning (succeed, skip) and the failure (fail) name the room and what Vobiz answered.
     assert log.count(f"Nothing to stop in conference '{room}'") >= 3

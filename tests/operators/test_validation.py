@@ -9,7 +9,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from jinja2 import Environment, StrictUndefined
 
 from vobiz_provider.exceptions import VobizConfigError
-from vobiz_provider.operators.validation import (
+from vobiz_provider.validation import (
     invalid_input_fails_task,
     require_choice,
     require_http_url,

@@ -14,6 +14,7 @@ from sensor_scenarios import run_scenario
 
 from tests.sensors.support import ROOM, SINCE, add_decoys, requests_on
 from vobiz_provider.instants import parse_instant
+from vobiz_provider.meeting_window import LATE_ADD, LOOK_BACK
 from vobiz_provider.models import Recording
 from vobiz_provider.testing import FakeVobizServer
 
@@ -32,15 +33,18 @@ DOCUMENTED_KEYS = {
     "end_ms",
     "rounded_recording_duration",
 }
-SEEN = (
-    "no recording of 'Team Sync' since 2026-11-23T10:00:00Z; newest seen: 'Sales Call' at 2026-11-23T10:31:00Z; "
-    "2 recordings of 'Team Sync' before since"
-)
+# since is given; until is the run's default (30 minutes after a run of this unscheduled DAG).
+LOOKED_FOR = "no recording of 'Team Sync' between 2026-11-23T10:00:00Z and "
+SEEN = "; newest seen: 'Sales Call' at 2026-11-23T10:31:00Z; 2 recordings of 'Team Sync' before since"
 
 
 def _room_recording_in_a_meeting(fake: FakeVobizServer) -> str:
-    """A recording room, and last hour's recording of it (before the run's since: never the answer)."""
-    fake.configure(processing_delay_s=0.5, file_delay_s=0.3)
+    """A recording room, and last hour's recording of it (before the run's since: never the answer).
+
+    Vobiz takes 3 s to add the row: long enough that the wait's first check, even on a loaded
+    machine, comes before it.
+    """
+    fake.configure(processing_delay_s=3.0, file_delay_s=0.3)
     fake.add_room(ROOM, members=3, recording=True)
     return fake.add_recording(conference_name=ROOM, add_time=time_ago(hours=1))
 
@@ -83,9 +87,11 @@ def test_stop_then_wait_returns_the_stopped_recording(vobiz_fake: FakeVobizServe
     if dag is scenarios.stop_then_wait_deferrable:
         classpath, kwargs, interval_start = _deferral_of(run)
         assert classpath == "vobiz_provider.triggers.recording.ConferenceRecordingTrigger"
-        # since defaults to the start of the run's data interval; the deadline is the sensor's timeout away.
-        assert parse_instant(kwargs["since"]) == interval_start
-        assert 29 < kwargs["deadline"] - interval_start.timestamp() < 40
+        # An unscheduled DAG's run has a zero-length interval: the window is 30 minutes either side of it.
+        assert parse_instant(kwargs["since"]) == interval_start - LOOK_BACK
+        assert parse_instant(kwargs["until"]) == interval_start + LATE_ADD
+        # The deadline is the sensor's timeout after the task started (this loaded machine may start it late).
+        assert 30 <= kwargs["deadline"] - interval_start.timestamp() < 30 + 600
     # The sensor succeeded only once the file answered.
     assert [r.status for r in requests_on(vobiz_fake, "media")][-1] == 200
 
@@ -105,7 +111,7 @@ def test_a_timeout_fails_saying_what_was_looked_for_and_seen(
 
     assert run.task_states == {"wait": "failed"} and run.xcom("wait") is None
     log = task_log()
-    assert "AirflowSensorTimeout" in log and SEEN in log and prefix in log
+    assert "AirflowSensorTimeout" in log and LOOKED_FOR in log and SEEN in log and prefix in log
     assert 2 <= time.monotonic() - started < 15
 
 

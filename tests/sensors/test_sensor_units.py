@@ -17,13 +17,19 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 
 from tests.sensors.support import ROOM, SINCE, requests_on
 from vobiz_provider.exceptions import VobizAuthError
+from vobiz_provider.meeting_window import LOOK_BACK
 from vobiz_provider.models import Recording
 from vobiz_provider.sensors.recording import DEFERRAL_GRACE, ConferenceRecordingSensor, default_since
 from vobiz_provider.testing import FakeVobizServer
 from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
 from vobiz_provider.waiting.events import error_event, success_event, timeout_event
 
-CONTEXT: dict[str, Any] = {"data_interval_start": SINCE, "logical_date": SINCE}
+# A run whose data interval is the hour after SINCE: the default window is [SINCE, SINCE + 1 h 30 min].
+CONTEXT: dict[str, Any] = {
+    "data_interval_start": SINCE,
+    "data_interval_end": SINCE + timedelta(hours=1),
+    "logical_date": SINCE,
+}
 
 
 def sensor(**kwargs: Any) -> ConferenceRecordingSensor:
@@ -46,6 +52,14 @@ def deferral(wait: ConferenceRecordingSensor) -> TaskDeferred:
         ({"recording_id": 42}, "recording_id must be a string, got int 42"),
         ({"since": "last tuesday"}, "since is not an ISO-8601 time: 'last tuesday'"),
         ({"since": "2026-02-30T10:00:00Z"}, "since is not a valid time"),
+        ({"until": "after the meeting"}, "until is not an ISO-8601 time: 'after the meeting'"),
+        ({"until": 1700000000}, "until must be an ISO-8601 string or a datetime, got int"),
+        (
+            {"since": "2026-11-23T10:00:00Z", "until": "2026-11-23T09:00:00Z"},
+            r"until \(2026-11-23T09:00:00Z\) is before since \(2026-11-23T10:00:00Z\): the window is empty",
+        ),
+        # A default bound counts too: an until before the run's interval.
+        ({"until": "2026-11-22T10:00:00Z"}, "until .* is before since"),
     ],
 )
 @pytest.mark.parametrize("deferrable", [False, True])
@@ -113,6 +127,7 @@ def test_a_deferrable_sensor_checks_once_then_defers_with_plain_json_kwargs(vobi
     _, kwargs = trigger.serialize()
     assert json.loads(json.dumps(kwargs)) == kwargs
     assert kwargs["since"] == "2026-11-23T10:00:00Z" and kwargs["conference_name"] == ROOM
+    assert kwargs["until"] == "2026-11-23T11:30:00Z"  # the run's default: interval end + 30 min
     assert before + 30 <= kwargs["deadline"] <= time.time() + 30
     assert before + 0.5 <= kwargs["first_poll_at"] <= time.time() + 0.5
     assert (kwargs["poll_interval"], kwargs["poll_backoff"]) == (0.5, 2.0)
@@ -186,20 +201,41 @@ def test_an_event_of_unknown_shape_is_refused_clearly(event: Any, problem: str) 
     assert problem in str(refused.value)
 
 
-def test_since_defaults_to_the_data_interval_then_the_logical_date_then_run_after() -> None:
+def test_since_defaults_to_the_data_interval_then_around_the_logical_date_then_run_after() -> None:
     later, latest = SINCE + timedelta(hours=1), SINCE + timedelta(hours=2)
     dag_run = SimpleNamespace(run_after=latest)
-    assert default_since({"data_interval_start": SINCE, "logical_date": later, "dag_run": dag_run}) == SINCE  # type: ignore[typeddict-item]
-    assert default_since({"data_interval_start": None, "logical_date": later, "dag_run": dag_run}) == later  # type: ignore[typeddict-item]
-    assert default_since({"data_interval_start": None, "logical_date": None, "dag_run": dag_run}) == latest  # type: ignore[typeddict-item]
+    interval = {"data_interval_start": SINCE, "data_interval_end": later}
+    assert default_since({**interval, "logical_date": later, "dag_run": dag_run}) == SINCE  # type: ignore[typeddict-item]
+    assert default_since({"logical_date": later, "dag_run": dag_run}) == later - LOOK_BACK  # type: ignore[typeddict-item]
+    assert default_since({"logical_date": None, "dag_run": dag_run}) == latest - LOOK_BACK  # type: ignore[typeddict-item]
 
 
 def test_the_default_since_is_used_when_since_renders_empty(vobiz_fake: FakeVobizServer) -> None:
     vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE - timedelta(seconds=1))
-    context = {"data_interval_start": datetime(2026, 11, 23, 15, 30, tzinfo=timezone(timedelta(hours=5, minutes=30)))}
-    result = sensor(since="").poke(context)  # type: ignore[arg-type]
+    start = datetime(2026, 11, 23, 15, 30, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    context = {"data_interval_start": start, "data_interval_end": start + timedelta(hours=1)}
+    result = sensor(since="", until="").poke(context)  # type: ignore[arg-type]
 
     assert not result.is_done
+
+
+def test_a_recording_added_after_until_belongs_to_a_later_meeting(vobiz_fake: FakeVobizServer) -> None:
+    mine = vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE + timedelta(minutes=50))
+    vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE + timedelta(days=2))  # a later meeting's
+    wait = sensor(mode="poke")
+
+    assert wait.poke(CONTEXT).xcom_value["recording_id"] == mine  # the default until: SINCE + 1 h 30 min
+    narrow = sensor(mode="poke", until=SINCE + timedelta(minutes=40))
+    assert not narrow.poke(CONTEXT).is_done
+    assert "2 recordings of 'Team Sync' after until (later meetings)" in narrow._get_wait(CONTEXT).describe()
+
+
+def test_until_on_its_own_keeps_the_default_since(vobiz_fake: FakeVobizServer) -> None:
+    vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE - timedelta(minutes=1))  # before the interval
+    wait = sensor(until="2026-11-23T12:00:00+00:00")
+    target = wait._get_wait(CONTEXT).target
+    assert (target.since, target.until) == (SINCE, SINCE + timedelta(hours=2))
+    assert not wait.poke(CONTEXT).is_done
 
 
 def test_the_module_stays_light_at_dag_parse_time() -> None:

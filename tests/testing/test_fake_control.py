@@ -189,10 +189,19 @@ def test_plugin_session_server_is_stopped_at_session_end(pytester):
             assert requests.get(vobiz_fake.base_url + "/_fake/log", timeout=5).ok
         """
     )
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "vobiz_provider.testing.pytest_plugin")
     result.assert_outcomes(passed=1)
     port = int((pytester.path / "port.txt").read_text())
     assert not _port_open("127.0.0.1", port)
+
+
+def test_plugin_is_opt_in(pytester):
+    # Installing the provider must not add fixtures (or a server) to anyone's pytest.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile("def test_uses_fake(vobiz_fake):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'vobiz_fake' not found*"])
 
 
 def test_command_serves_the_demo_room_and_stops_on_sigterm():

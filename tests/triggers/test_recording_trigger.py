@@ -12,7 +12,7 @@ import pytest
 from airflow.sdk._shared.module_loading import import_string
 
 from tests.sensors.support import ROOM, SINCE, add_decoys, gaps, requests_on
-from vobiz_provider.hooks.vobiz_async import VobizAsyncHook
+from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.testing import FakeVobizServer
 from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
 from vobiz_provider.waiting.events import WaitStatus, read_event
@@ -51,7 +51,11 @@ async def _bounded(trigger: ConferenceRecordingTrigger, limit: float) -> Any:
 
 def test_serialize_round_trips_through_json() -> None:
     trigger = make_trigger(
-        since="2026-11-23T15:30:00+05:30", deadline="2026-11-23T18:30:00+05:30", max_poll_interval=3, poll_backoff=2
+        since="2026-11-23T15:30:00+05:30",
+        until="2026-11-23T16:30:00+05:30",
+        deadline="2026-11-23T18:30:00+05:30",
+        max_poll_interval=3,
+        poll_backoff=2,
     )
     classpath, kwargs = trigger.serialize()
 
@@ -59,7 +63,7 @@ def test_serialize_round_trips_through_json() -> None:
     again = import_string(classpath)(**json.loads(json.dumps(kwargs)))
     assert again.serialize() == (classpath, kwargs)
     # Instants travel as UTC: since as ISO with Z, the deadline as epoch seconds.
-    assert kwargs["since"] == "2026-11-23T10:00:00Z"
+    assert (kwargs["since"], kwargs["until"]) == ("2026-11-23T10:00:00Z", "2026-11-23T11:00:00Z")
     assert kwargs["deadline"] == (SINCE + timedelta(hours=3)).timestamp()
     assert kwargs["recording_id"] is None and kwargs["recording_seen"] is False
 
@@ -70,6 +74,8 @@ def test_serialize_round_trips_through_json() -> None:
         ({"conference_name": None}, "conference_name and recording_id are both empty"),
         ({"since": None}, "since is empty"),
         ({"since": "yesterday"}, "since is not an ISO-8601 time"),
+        ({"until": "tomorrow"}, "until is not an ISO-8601 time"),
+        ({"until": "2026-11-23T09:59:59Z"}, "until .* is before since"),
         ({"poll_interval": 0}, "poll_interval must be"),
         ({"poll_backoff": 0.5}, "poll_backoff must be"),
         ({"max_consecutive_failures": 0}, "max_consecutive_failures must be"),
@@ -314,3 +320,19 @@ def _iso(epoch: float) -> str:
     from vobiz_provider.instants import isoformat_utc
 
     return isoformat_utc(datetime.fromtimestamp(epoch, tz=timezone.utc).replace(microsecond=0))
+
+
+async def test_the_window_bounds_the_choice_and_several_in_it_are_named_in_the_event(
+    vobiz_fake: FakeVobizServer,
+) -> None:
+    first = vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE + timedelta(minutes=5))
+    second = vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE + timedelta(minutes=40))
+    vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE + timedelta(days=1))  # the next meeting's
+    until = (SINCE + timedelta(hours=1)).isoformat()
+
+    event = await run_trigger(make_trigger(until=until))
+
+    assert event["status"] == "success" and event["recording"]["recording_id"] == second
+    assert event["message"].startswith("2 recordings of 'Team Sync' in the meeting's window")
+    assert f"not chosen: recording {first!r}" in event["message"]
+    assert read_event(event).message == event["message"]

@@ -1,24 +1,24 @@
-"""Vobiz operations as plain request descriptions, and the answers as plain values.
+"""Vobiz's API as plain request descriptions: paths, bodies and query parameters, for both hooks.
 
-Both transports (requests and aiohttp) send an :class:`ApiRequest` and hand back an
-:class:`ApiReply`; everything about paths, bodies and JSON lives here, once.
+Each function returns an :class:`ApiRequest`; a hook sends it and reads the answer with
+:mod:`vobiz_provider.hooks.answers`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from vobiz_provider import __version__
-from vobiz_provider.exceptions import VobizConfigError, VobizResponseError
+from vobiz_provider.exceptions import VobizConfigError
 
-FILE_FORMATS = ("mp3", "wav")
 MAX_PAGE_SIZE = 100
 USER_AGENT = f"airflow-provider-vobiz/{__version__}"
 SESSION_HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+# Files are asked for as stored: Content-Length and Range then count the file's own bytes.
+IDENTITY_ENCODING = {"Accept-Encoding": "identity"}
 
 
 def segment(value: str, *, field: str) -> str:
@@ -32,64 +32,59 @@ def segment(value: str, *, field: str) -> str:
 
 
 def account_path(auth_id: str, *segments: str) -> str:
-    """``/api/v1/Account/{auth_id}/<segments>/``: capitalised and with the trailing slash Vobiz needs."""
+    """``/api/v1/Account/{auth_id}/<segments>/``: capitalised and with the trailing slash Vobiz needs
+    (docs/vobiz-api-quirks.md, row "401")."""
     parts = [segment(auth_id, field="auth_id"), *segments]
     return "/api/v1/Account/" + "/".join(parts) + "/"
 
 
 @dataclass(frozen=True)
 class ApiRequest:
-    """One request to the API, independent of the transport.
+    """One request to Vobiz, independent of the transport.
 
     :param method: HTTP method.
-    :param path: path below the base URL, already percent-encoded.
-    :param what: what is asked, in words, for messages and logs.
+    :param path: the path below the API's base URL (percent-encoded), or a file's full URL.
+    :param description: what is asked, in words, for messages and logs (never a query string).
     :param params: query parameters.
     :param body: JSON body, if any.
     :param idempotent: whether replaying it after an unknown outcome is safe.
+    :param headers: headers of this request besides the session's and the credentials.
     """
 
     method: str
     path: str
-    what: str
+    description: str
     params: Mapping[str, str | int] = field(default_factory=dict)
     body: Mapping[str, Any] | None = None
     idempotent: bool = True
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def url(self, base_url: str) -> str:
+        """The absolute URL: a file's URL as given, an API path below ``base_url``."""
+        return self.path if "://" in self.path else base_url + self.path
 
 
-@dataclass(frozen=True)
-class ApiReply:
-    """A complete answer: status, headers (lower-cased names) and body bytes."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    url: str
-
-    def json(self, what: str) -> Any:
-        """The body as JSON; an empty or malformed body is a :class:`VobizResponseError`."""
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            snippet = self.body[:80].decode("utf-8", "replace")
-            raise VobizResponseError(
-                f"{what}: Vobiz answered {self.status} with a body that is not JSON: {snippet!r}",
-                status_code=self.status,
-            ) from None
-
-    def json_object(self, what: str) -> dict[str, Any]:
-        data = self.json(what)
-        if not isinstance(data, dict):
-            raise VobizResponseError(
-                f"{what}: expected a JSON object, got {type(data).__name__}", status_code=self.status
-            )
-        return data
+def account_request(
+    auth_id: str, method: str, path: str, *, params: Mapping[str, str | int] | None = None, body: Any = None
+) -> ApiRequest:
+    """Any request below the account, for endpoints the hook has no method for."""
+    method = method.upper()
+    if not isinstance(path, str) or "://" in path:
+        raise VobizConfigError(f"path must be a path below the account, e.g. 'Call/', got {path!r}")
+    return ApiRequest(
+        method,
+        "/api/v1/Account/" + segment(auth_id, field="auth_id") + "/" + path.lstrip("/"),
+        f"{method} {path}",
+        params=dict(params or {}),
+        body=body,
+        idempotent=method in ("GET", "HEAD", "PUT", "DELETE"),
+    )
 
 
 def start_recording(auth_id: str, conference_name: str, file_format: str, callback_url: str | None) -> ApiRequest:
     body: dict[str, Any] = {"file_format": file_format}
     if callback_url:
-        # CUR docs and the Fern SDK send ``callback_url``; MID/OLD docs name ``recording_callback_url``.
+        # Both names of the field, as the docs disagree (docs/vobiz-api-quirks.md, row "Callback field name").
         body["callback_url"] = callback_url
         body["recording_callback_url"] = callback_url
     return ApiRequest(
@@ -139,24 +134,17 @@ def account_check(auth_id: str) -> ApiRequest:
     return list_recordings(auth_id, {"limit": 1})
 
 
-def file_probes(url: str) -> list[tuple[ApiRequest, dict[str, str]]]:
+def file_probes(url: str) -> tuple[ApiRequest, ApiRequest]:
     """A HEAD first; a one-byte ranged GET for servers that refuse HEAD."""
-    what = f"check the recording file {_without_query(url)}"
-    return [(ApiRequest("HEAD", url, what), {}), (ApiRequest("GET", url, what), {"Range": "bytes=0-0"})]
+    description = f"check the recording file {without_query(url)}"
+    return ApiRequest("HEAD", url, description), ApiRequest("GET", url, description, headers={"Range": "bytes=0-0"})
 
 
 def download(url: str) -> ApiRequest:
-    return ApiRequest("GET", url, f"download {_without_query(url)}")
+    return ApiRequest("GET", url, f"download {without_query(url)}", headers=IDENTITY_ENCODING)
 
 
-def _without_query(url: str) -> str:
+def without_query(url: str) -> str:
     """Signed storage URLs carry secrets in the query: keep it out of messages."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
-def api_id_of(data: Any) -> str | None:
-    if isinstance(data, Mapping):
-        value = data.get("api_id") or data.get("requestId")
-        return str(value) if value else None
-    return None

@@ -1,127 +1,126 @@
-"""One policy for both transports: what an answer means, what may be retried, and how long to wait."""
+"""One policy for both hooks: where the credentials may go, how a redirect is followed, what may
+be retried and how long to wait. Plain functions and values; the hooks only do the I/O.
+"""
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import tenacity
 
 from vobiz_provider.exceptions import (
-    VobizAuthError,
-    VobizClientError,
     VobizConnectionError,
     VobizError,
-    VobizNotFoundError,
     VobizOutcomeUnknownError,
     VobizRateLimitError,
+    VobizResponseError,
     VobizServerError,
 )
-from vobiz_provider.hooks.api import ApiReply, ApiRequest, api_id_of
+from vobiz_provider.hooks.api import ApiRequest
+from vobiz_provider.hooks.settings import VobizSettings
+from vobiz_provider.log import Log
 
-
-class WarningLog(Protocol):
-    """Any logger: the stdlib's, Airflow's structlog-based one."""
-
-    def warning(self, msg: Any, /, *args: Any) -> Any: ...
-
-
+MAX_REDIRECTS = 10
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRYABLE_SERVER_STATUSES = frozenset({500, 502, 503, 504})
 
-
-def _json_or_none(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
+# -- credential scoping ---------------------------------------------------------------------------
 
 
-def error_text(reply: ApiReply) -> str:
-    """Vobiz's own words from either error envelope, or a short body snippet; never whole bodies."""
-    data = _json_or_none(reply.body)
-    if data is None:
-        return reply.body[:120].decode("utf-8", "replace").strip()
-    if isinstance(data, Mapping):
-        error = data.get("error")
-        if isinstance(error, Mapping):  # {"status": "error", "error": {"code", "message"}}
-            return ": ".join(str(error[key]) for key in ("code", "message") if error.get(key))
-        if error:
-            return str(error)
-        if data.get("message"):
-            return str(data["message"])
-    return ""
-
-
-def retry_after_seconds(headers: Mapping[str, str], body: Any = None) -> float | None:
-    """``Retry-After`` as seconds or an HTTP date, else ``error.details.retryAfter`` from the body."""
-    value = headers.get("retry-after")
-    if value:
-        value = value.strip()
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-    if isinstance(body, Mapping) and isinstance(body.get("error"), Mapping):
-        details = body["error"].get("details")
-        if isinstance(details, Mapping) and isinstance(details.get("retryAfter"), (int, float)):
-            return max(0.0, float(details["retryAfter"]))
-    return None
-
-
-def raise_for_reply(request: ApiRequest, reply: ApiReply) -> None:
-    """Raise the typed error an answer of 400 or more stands for; a 2xx/3xx passes."""
-    status = reply.status
-    if status < 400:
-        return
-    body = _json_or_none(reply.body)
-    api_id = api_id_of(body)
-    said = error_text(reply) or None
-    # Parentheses, not brackets: Airflow's CLI prints messages through rich, which eats "[...]".
-    message = f"{request.what}: Vobiz answered {status}" + (f" ({said})" if said else "")
-    if api_id:
-        message += f", api_id {api_id}"
-    context: dict[str, Any] = {"status_code": status, "api_id": api_id, "detail": said}
-    if status in (401, 403):
-        hint = ". Check the Auth ID and Token of the connection (Vobiz also answers 401 for a wrongly cased path)"
-        raise VobizAuthError(message + hint, **context)
-    if status == 404:
-        raise VobizNotFoundError(message, **context)
-    if status == 429:
-        raise VobizRateLimitError(message, retry_after=retry_after_seconds(reply.headers, body), **context)
-    if status >= 500:
-        if not request.idempotent:
-            raise VobizOutcomeUnknownError(
-                message + "; the request may have taken effect, so it is not replayed: check the state in Vobiz",
-                **context,
-            )
-        raise VobizServerError(message, retry_after=retry_after_seconds(reply.headers, body), **context)
-    raise VobizClientError(message, **context)
-
-
-def file_ready(request: ApiRequest, reply: ApiReply) -> bool | None:
-    """A file probe's verdict: True when it answers, False while it 404s, None to try the next probe."""
-    if reply.status in (200, 206):
-        return True
-    if reply.status in (404, 410, 416):
+def host_allowed(settings: VobizSettings, url: str) -> bool:
+    """Whether ``url``'s host (port ignored) is the API host or matches ``auth_hosts``."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if not host:
         return False
-    if request.method == "HEAD" and reply.status in (405, 501):
+    if host == settings.api_host:
+        return True
+    for pattern in settings.auth_hosts:
+        # "*.example.com" matches any subdomain depth, not the bare domain.
+        if (pattern.startswith("*.") and host.endswith(pattern[1:])) or host == pattern:
+            return True
+    return False
+
+
+def credentials_for(settings: VobizSettings, url: str, *, origin: str | None = None) -> dict[str, str]:
+    """The auth headers for a request to ``url``: none for a foreign host or an https-to-http downgrade
+    from ``origin`` (the first URL of the request)."""
+    if not host_allowed(settings, url):
+        return {}
+    if origin and urlsplit(origin).scheme == "https" and urlsplit(url).scheme != "https":
+        return {}
+    return settings.auth_headers
+
+
+# -- redirects ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One leg of a request: what is sent where, credentials included only where allowed.
+
+    :param method: the HTTP method of this leg.
+    :param url: where it goes.
+    :param params: query parameters (the first leg only: a redirect's Location carries its own).
+    :param body: the JSON body, dropped when a redirect turns the method into GET.
+    :param headers: the request's headers and, where allowed, the credentials.
+    :param origin: the request's first URL, against which a downgrade is judged.
+    :param number: 0 for the first leg, then one more per redirect followed.
+    """
+
+    method: str
+    url: str
+    params: dict[str, str] | None
+    body: Mapping[str, Any] | None
+    headers: dict[str, str] = field(repr=False)
+    origin: str
+    number: int = 0
+
+
+def first_hop(settings: VobizSettings, request: ApiRequest, extra_headers: Mapping[str, str] | None = None) -> Hop:
+    """The first leg of ``request``, with ``extra_headers`` (e.g. a ``Range``) on top of its own."""
+    url = request.url(settings.base_url)
+    headers = {**request.headers, **(extra_headers or {})}
+    params = {key: str(value) for key, value in request.params.items()} or None
+    return Hop(
+        request.method,
+        url,
+        params,
+        request.body,
+        {**headers, **credentials_for(settings, url, origin=url)},
+        origin=url,
+    )
+
+
+def next_hop(settings: VobizSettings, request: ApiRequest, hop: Hop, status: int, location: str | None) -> Hop | None:
+    """The leg a redirect answer leads to, or None when the answer is not a followable redirect.
+
+    303 turns every method into GET; 307/308 keep it; 301/302 keep HEAD and GET (as browsers do).
+    The credentials are decided again for the new host.
+    """
+    if status not in REDIRECT_STATUSES or not location:
         return None
-    raise_for_reply(request, reply)
-    return None
+    if hop.number >= MAX_REDIRECTS:
+        raise VobizResponseError(f"{request.description}: more than {MAX_REDIRECTS} redirects")
+    url = urljoin(hop.url, location)
+    method = "GET" if status == 303 or (status in (301, 302) and hop.method not in ("GET", "HEAD")) else hop.method
+    headers = {key: value for key, value in hop.headers.items() if key not in settings.auth_headers}
+    return replace(
+        hop,
+        method=method,
+        url=url,
+        params=None,
+        body=None if method in ("GET", "HEAD") else hop.body,
+        headers={**headers, **credentials_for(settings, url, origin=hop.origin)},
+        number=hop.number + 1,
+    )
+
+
+# -- failures and retries --------------------------------------------------------------------------
 
 
 def transport_failure(request: ApiRequest, error: BaseException, *, sent: bool) -> VobizError:
@@ -129,10 +128,10 @@ def transport_failure(request: ApiRequest, error: BaseException, *, sent: bool) 
     reason = f"{type(error).__name__}: {error}"
     if sent and not request.idempotent:
         return VobizOutcomeUnknownError(
-            f"{request.what}: no answer after the request was sent ({reason}); it is not replayed, "
+            f"{request.description}: no answer after the request was sent ({reason}); it is not replayed, "
             "check the state in Vobiz"
         )
-    return VobizConnectionError(f"{request.what}: {reason}", sent=sent)
+    return VobizConnectionError(f"{request.description}: {reason}", sent=sent)
 
 
 def is_retryable(request: ApiRequest, error: BaseException) -> bool:
@@ -161,15 +160,18 @@ class RetryPolicy:
     backoff: float = 1.0
     max_wait: float = 60.0
 
-    def _kwargs(self, request: ApiRequest, log: WarningLog) -> dict[str, Any]:
+    def wait_before(self, attempt_number: int, error: BaseException | None) -> float:
+        """Seconds to wait before the retry after attempt ``attempt_number`` failed with ``error``."""
+        asked = getattr(error, "retry_after", None)
+        if asked is not None:
+            return min(float(asked), self.max_wait)
+        # Doubling, plus up to one first backoff of jitter so many workers do not retry in step.
+        exponential = self.backoff * 2 ** (attempt_number - 1)
+        return min(exponential + random.uniform(0, self.backoff), self.max_wait)
+
+    def _tenacity_arguments(self, request: ApiRequest, log: Log) -> dict[str, Any]:
         def wait(state: tenacity.RetryCallState) -> float:
-            error = state.outcome.exception() if state.outcome else None
-            asked = getattr(error, "retry_after", None)
-            if asked is not None:
-                return min(float(asked), self.max_wait)
-            # Doubling, plus up to one first backoff of jitter so many workers do not retry in step.
-            exponential = self.backoff * 2 ** (state.attempt_number - 1)
-            return min(exponential + random.uniform(0, self.backoff), self.max_wait)
+            return self.wait_before(state.attempt_number, state.outcome.exception() if state.outcome else None)
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
@@ -191,24 +193,26 @@ class RetryPolicy:
             "reraise": True,
         }
 
-    def retrying(self, request: ApiRequest, log: WarningLog) -> tenacity.Retrying:
-        return tenacity.Retrying(**self._kwargs(request, log))
+    def retrying(self, request: ApiRequest, log: Log) -> tenacity.Retrying:
+        """``for attempt in policy.retrying(...): with attempt: ...`` in the sync hook."""
+        return tenacity.Retrying(**self._tenacity_arguments(request, log))
 
-    def async_retrying(self, request: ApiRequest, log: WarningLog) -> OneAttempt | tenacity.AsyncRetrying:
+    def async_retrying(self, request: ApiRequest, log: Log) -> SingleAttempt | tenacity.AsyncRetrying:
+        """``async for attempt in policy.async_retrying(...): with attempt: ...`` in the async hook."""
         if self.max_retries == 0:
             # A trigger retries in its own loop: one plain attempt, without tenacity's setup on every
             # request (a sixth of a trigger poll's CPU, benchmarks/trigger_cpu.py).
-            return OneAttempt()
-        return tenacity.AsyncRetrying(**self._kwargs(request, log))
+            return SingleAttempt()
+        return tenacity.AsyncRetrying(**self._tenacity_arguments(request, log))
 
 
-class OneAttempt:
-    """``async for attempt in OneAttempt(): with attempt: ...`` runs the block once; errors pass through."""
+class SingleAttempt:
+    """``async for attempt in SingleAttempt(): with attempt: ...`` runs the block once; errors pass through."""
 
     def __init__(self) -> None:
         self._done = False
 
-    def __aiter__(self) -> OneAttempt:
+    def __aiter__(self) -> SingleAttempt:
         return self
 
     async def __anext__(self) -> AbstractContextManager[None]:

@@ -13,7 +13,7 @@ DEFAULT_BASE_URL = "https://api.vobiz.ai"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_AUTH_HOSTS = ("*.vobiz.ai",)
-# Extras the provider consumes; they must never reach HttpHook's "unknown extras become headers" path.
+# Extras the provider reads: the connection form shows them as fields, and they are never sent as headers.
 PROVIDER_EXTRAS = frozenset({"timeout", "max_retries", "auth_hosts"})
 
 
@@ -94,6 +94,24 @@ class VobizSettings:
             max_retries=_max_retries(extra.get("max_retries") if max_retries is None else max_retries, fail),
             auth_hosts=_auth_hosts(extra.get("auth_hosts"), fail),
         )
+
+
+@dataclass(frozen=True)
+class HookOptions:
+    """What a hook's caller sets over the connection's extras.
+
+    :param timeout: seconds per request; overrides the connection's extra.
+    :param max_retries: retry budget; overrides the connection's extra.
+    :param retry_backoff: the first backoff in seconds, doubling per retry (with jitter).
+    """
+
+    timeout: float | None = None
+    max_retries: int | None = None
+    retry_backoff: float = 1.0
+
+    def settings(self, conn: ConnectionLike) -> VobizSettings:
+        """The connection, validated, with these options applied."""
+        return VobizSettings.from_connection(conn, timeout=self.timeout, max_retries=self.max_retries)
 
 
 class _Fail(Protocol):

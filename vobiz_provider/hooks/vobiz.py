@@ -1,61 +1,68 @@
-"""VobizHook: the one owner of the Vobiz API on the worker (requests, on the http provider's HttpHook)."""
+"""The Vobiz hooks: ``VobizHook`` (requests, on the worker) and ``VobizAsyncHook`` (aiohttp, in the
+triggerer), side by side and in the same shape.
+
+Every decision is made once, in plain functions both hooks call: what a request is
+(:mod:`~vobiz_provider.hooks.api`), where the credentials may go and how a redirect is followed
+and a failure retried (:mod:`~vobiz_provider.hooks.policy`), what an answer means
+(:mod:`~vobiz_provider.hooks.answers`), and how the list is paged (:mod:`~vobiz_provider.hooks.listing`).
+The hooks only move bytes. aiohttp is imported when the async hook first sends, so a stop or a
+download on the worker never loads it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+import re
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from datetime import datetime
-from functools import cached_property
-from typing import Any, BinaryIO
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import requests
-from airflow.providers.http.hooks.http import HttpHook
+from airflow.sdk.bases.hook import BaseHook
 from urllib3.exceptions import ConnectTimeoutError
 
-from vobiz_provider.exceptions import (
-    VobizClientError,
-    VobizConfigError,
-    VobizError,
-    VobizNotFoundError,
-    VobizResponseError,
-)
+from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID, FILE_FORMATS
+from vobiz_provider.exceptions import VobizClientError, VobizConfigError, VobizError, VobizNotFoundError
 from vobiz_provider.hooks import api
-from vobiz_provider.hooks.api import ApiReply, ApiRequest
-from vobiz_provider.hooks.parsing import parse_conference_names, parse_recording_page, parse_single_recording
-from vobiz_provider.hooks.policy import RetryPolicy, file_ready, raise_for_reply, transport_failure
-from vobiz_provider.hooks.scoping import MAX_REDIRECTS, credentials_for, redirect_method, redirect_target
-from vobiz_provider.hooks.search import RecordingSearch, conference_filters, list_params
-from vobiz_provider.hooks.settings import DEFAULT_BASE_URL, VobizSettings
-from vobiz_provider.hooks.transfer import DEFAULT_CHUNK_SIZE, ResumableTransfer
-from vobiz_provider.hooks.vobiz_async import VobizAsyncHook
-from vobiz_provider.instants import parse_instant
+from vobiz_provider.hooks.answers import (
+    ApiReply,
+    FileState,
+    api_id_of,
+    body_limit,
+    file_state,
+    lower_headers,
+    optional_text,
+    parse_conference_names,
+    parse_single_recording,
+    raise_for_reply,
+    raise_unless_file,
+)
+from vobiz_provider.hooks.api import ApiRequest
+from vobiz_provider.hooks.listing import RecordingPages, RecordingSearch
+from vobiz_provider.hooks.policy import RetryPolicy, first_hop, next_hop, transport_failure
+from vobiz_provider.hooks.settings import ConnectionLike, HookOptions, VobizSettings
+from vobiz_provider.hooks.transfer import ResumableTransfer
 from vobiz_provider.models import FileTransfer, Recording, RecordingStarted, RecordingStopped, StopStatus
+
+if TYPE_CHECKING:
+    import aiohttp
+    from yarl import URL
 
 __all__ = ["VobizAsyncHook", "VobizHook"]
 
-# Statuses with which Vobiz may refuse a stop because nothing is recording (the docs only say "an error").
+# Statuses with which Vobiz may refuse a stop because nothing is recording
+# (docs/vobiz-api-quirks.md, row "Stop with nothing recording").
 NOTHING_TO_STOP_STATUSES = frozenset({400, 404, 409, 410, 422})
 
 
-class VobizHook(HttpHook):
-    """Talk to the Vobiz REST API with an Airflow connection of type ``vobiz``.
-
-    Login is the Auth ID, password the Auth Token, host the API base URL (default
-    ``https://api.vobiz.ai``); extras ``timeout``, ``max_retries`` and ``auth_hosts``.
-    One ``requests.Session`` per hook; every request has a timeout, retries follow one policy
-    shared with :class:`VobizAsyncHook`, and the credentials go only to the API host and
-    ``auth_hosts``, checked again on every redirect hop.
-
-    :param vobiz_conn_id: the Airflow connection id.
-    :param timeout: seconds per request; overrides the connection's extra.
-    :param max_retries: retry budget; overrides the connection's extra.
-    :param retry_backoff: the first backoff in seconds, doubling per retry (with jitter).
-    """
+class _VobizHookBase:
+    """What both hooks share: the connection's name and type, the caller's options, and the
+    settings and retry policy, read once per hook (a trigger polls for hours through one)."""
 
     conn_name_attr = "vobiz_conn_id"
-    default_conn_name = "vobiz_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "vobiz"
-    hook_name = "Vobiz"
-    default_host = DEFAULT_BASE_URL
 
     def __init__(
         self,
@@ -65,32 +72,67 @@ class VobizHook(HttpHook):
         max_retries: int | None = None,
         retry_backoff: float = 1.0,
     ) -> None:
-        super().__init__(method="GET", http_conn_id=vobiz_conn_id)
+        super().__init__()
         self.vobiz_conn_id = vobiz_conn_id
-        self._timeout = timeout
-        self._max_retries = max_retries
-        self._retry_backoff = retry_backoff
-        self._session: requests.Session | None = None
+        self.options = HookOptions(timeout, max_retries, retry_backoff)
+        self._settings: VobizSettings | None = None
+        self._policy: RetryPolicy | None = None
 
-    @cached_property
-    def settings(self) -> VobizSettings:
-        """The validated connection; read once per hook."""
-        conn = self.get_connection(self.vobiz_conn_id)
-        return VobizSettings.from_connection(conn, timeout=self._timeout, max_retries=self._max_retries)
+    def _use_connection(self, conn: ConnectionLike) -> VobizSettings:
+        self._settings = self.options.settings(conn)
+        self._policy = RetryPolicy(max_retries=self._settings.max_retries, backoff=self.options.retry_backoff)
+        return self._settings
 
-    @cached_property
+    @property
     def policy(self) -> RetryPolicy:
-        return RetryPolicy(max_retries=self.settings.max_retries, backoff=self._retry_backoff)
+        """The retry policy, built with the settings."""
+        if self._policy is None:
+            raise RuntimeError("the hook's settings must be read first (get_settings())")
+        return self._policy
 
-    def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> Any:
-        """The hook's one session. Connection extras are NOT turned into headers (HttpHook would)."""
+
+def recording_url(recording: Recording | str) -> str:
+    return recording.recording_url if isinstance(recording, Recording) else recording
+
+
+# ==================================================================================================
+# VobizHook: requests, on the worker
+# ==================================================================================================
+
+
+class VobizHook(_VobizHookBase, BaseHook):
+    """Talk to the Vobiz REST API with an Airflow connection of type ``vobiz``.
+
+    Login is the Auth ID, password the Auth Token, host the API base URL (default
+    ``https://api.vobiz.ai``); extras ``timeout``, ``max_retries`` and ``auth_hosts``. One
+    ``requests.Session`` per hook; every request has a timeout, retries follow one policy shared
+    with :class:`VobizAsyncHook`, and the credentials go only to the API host and ``auth_hosts``,
+    checked again on every redirect hop. :meth:`call` reaches any Vobiz endpoint the same way.
+
+    Not an ``HttpHook`` subclass, on purpose: inheriting it would hand users ``run()``,
+    ``run_and_check()`` and ``run_with_advanced_retry()``, which follow redirects with requests'
+    own rules and retry on their own, beside the policy every call here follows; and the http
+    provider's hook module imports aiohttp, which a stop or a download on the worker never needs
+    (aiohttp alone takes about a second to import on our workers). Like ``HttpHook``, it is built on ``requests``.
+
+    :param vobiz_conn_id: the Airflow connection id.
+    :param timeout: seconds per request; overrides the connection's extra.
+    :param max_retries: retry budget; overrides the connection's extra.
+    :param retry_backoff: the first backoff in seconds, doubling per retry (with jitter).
+    """
+
+    hook_name = "Vobiz"
+    _session: requests.Session | None = None
+
+    def get_settings(self) -> VobizSettings:
+        """The validated connection, read once per hook."""
+        return self._settings or self._use_connection(self.get_connection(self.vobiz_conn_id))
+
+    def get_conn(self) -> requests.Session:
+        """The hook's one session (the credentials are added per request, where allowed)."""
         if self._session is None:
-            self.base_url = self.settings.base_url
-            session = self._configure_session_from_mount_adapters(requests.Session())
-            session.headers.update(api.SESSION_HEADERS)
-            self._session = session
-        if headers:
-            self._session.headers.update(headers)
+            self._session = requests.Session()
+            self._session.headers.update(api.SESSION_HEADERS)
         return self._session
 
     def close(self) -> None:
@@ -98,59 +140,59 @@ class VobizHook(HttpHook):
             self._session.close()
             self._session = None
 
-    # -- transport ---------------------------------------------------------------------------
+    # -- transport ----------------------------------------------------------------------------------
 
-    def _open(
-        self, request: ApiRequest, url: str, *, headers: dict[str, str] | None = None, stream: bool = False
-    ) -> requests.Response:
-        """Send one request, following redirects by hand so each hop gets credentials only if allowed."""
-        session = self.get_conn()
-        method, origin = request.method, url
-        params: dict[str, Any] | None = dict(request.params) or None
-        body = request.body
-        for _ in range(MAX_REDIRECTS + 1):
-            hop_headers = {**(headers or {}), **credentials_for(self.settings, url, origin=origin)}
+    def _open(self, request: ApiRequest, headers: Mapping[str, str] | None = None) -> requests.Response:
+        """Send ``request``, following redirects hop by hop; the answer is streamed (close it)."""
+        session, settings = self.get_conn(), self.get_settings()
+        hop = first_hop(settings, request, headers)
+        while True:
             try:
                 response = session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    headers=hop_headers,
-                    timeout=self.settings.timeout,
+                    hop.method,
+                    hop.url,
+                    params=hop.params,
+                    json=hop.body,
+                    headers=hop.headers,
+                    timeout=settings.timeout,
                     allow_redirects=False,
-                    stream=stream,
+                    stream=True,
                 )
             except requests.RequestException as err:
                 raise transport_failure(request, err, sent=not _never_sent(err)) from None
-            target = redirect_target(url, response.status_code, response.headers.get("Location"))
-            if target is None:
+            following = next_hop(settings, request, hop, response.status_code, response.headers.get("Location"))
+            if following is None:
                 return response
             response.close()
-            method = redirect_method(method, response.status_code)
-            params, url = None, target
-            if method in ("GET", "HEAD"):
-                body = None
-        raise VobizResponseError(f"{request.what}: more than {MAX_REDIRECTS} redirects")
+            hop = following
 
-    def _exchange(self, request: ApiRequest, url: str, headers: dict[str, str] | None = None) -> ApiReply:
-        response = self._open(request, url, headers=headers)
-        try:
-            body = response.content
-        except requests.RequestException as err:
-            raise transport_failure(request, err, sent=True) from None
-        return ApiReply(response.status_code, _lower(response.headers), body, response.url)
+    def _send(self, request: ApiRequest, *, whole_body: bool = True) -> ApiReply:
+        """One exchange, read into an :class:`ApiReply` (a probe reads no file body)."""
+        with self._open(request) as response:
+            limit = body_limit(response.status_code, whole_body=whole_body)
+            try:
+                body = response.content if limit is None else response.raw.read(limit, decode_content=True)
+            except requests.RequestException as err:
+                raise transport_failure(request, err, sent=True) from None
+            return ApiReply(response.status_code, lower_headers(response.headers), body, response.url)
 
     def _call(self, request: ApiRequest) -> ApiReply:
         """Send ``request`` under the retry policy and raise the typed error of a failed answer."""
-        url = self.settings.base_url + request.path
         for attempt in self.policy.retrying(request, self.log):
             with attempt:
-                reply = self._exchange(request, url)
+                reply = self._send(request)
                 raise_for_reply(request, reply)
         return reply
 
-    # -- conference recording ------------------------------------------------------------------
+    def call(self, method: str, path: str, *, params: Mapping[str, str | int] | None = None, json: Any = None) -> Any:
+        """Any Vobiz endpoint: ``path`` below ``/api/v1/Account/{auth_id}/`` (e.g. ``"Call/"``), the
+        answer's JSON (None for an empty body). Same credentials, redirects and retries as every
+        method here; only GET, HEAD, PUT and DELETE are replayed after an unknown outcome.
+        """
+        request = api.account_request(self.get_settings().auth_id, method, path, params=params, body=json)
+        return self._call(request).json_or_none(request.description)
+
+    # -- conference recording ---------------------------------------------------------------------
 
     def start_conference_recording(
         self, conference_name: str, *, file_format: str = "mp3", callback_url: str | None = None
@@ -161,23 +203,22 @@ class VobizHook(HttpHook):
         :param file_format: ``mp3`` or ``wav``.
         :param callback_url: where Vobiz may POST the result; delivery is not guaranteed.
         """
-        if file_format not in api.FILE_FORMATS:
-            raise VobizConfigError(f"file_format must be one of {api.FILE_FORMATS}, got {file_format!r}")
-        request = api.start_recording(self.settings.auth_id, conference_name, file_format, callback_url)
+        if file_format not in FILE_FORMATS:
+            raise VobizConfigError(f"file_format must be one of {FILE_FORMATS}, got {file_format!r}")
+        request = api.start_recording(self.get_settings().auth_id, conference_name, file_format, callback_url)
         try:
-            reply = self._call(request)
+            data = self._call(request).json_or_empty(request.description)
         except VobizClientError as err:
             # Only Vobiz's own words count: the room's name may contain "already" too.
             if err.status_code == 409 or "already" in (err.detail or "").lower():
                 return RecordingStarted(conference_name, err.api_id, already_recording=True, message=str(err))
             raise
-        data = reply.json_object(request.what) if reply.body.strip() else {}
         return RecordingStarted(
             conference_name,
-            api.api_id_of(data),
-            recording_id=_optional_text(data.get("recording_id")),
-            url=_optional_text(data.get("url") or data.get("recording_url")),
-            message=_optional_text(data.get("message")),
+            api_id_of(data),
+            recording_id=optional_text(data.get("recording_id")),
+            url=optional_text(data.get("url") or data.get("recording_url")),
+            message=optional_text(data.get("message")),
         )
 
     def stop_conference_recording(self, conference_name: str) -> RecordingStopped:
@@ -186,7 +227,7 @@ class VobizHook(HttpHook):
 
         :param conference_name: the room (case-sensitive).
         """
-        request = api.stop_recording(self.settings.auth_id, conference_name)
+        request = api.stop_recording(self.get_settings().auth_id, conference_name)
         try:
             reply = self._call(request)
         except (VobizNotFoundError, VobizClientError) as err:
@@ -195,53 +236,50 @@ class VobizHook(HttpHook):
             return RecordingStopped(
                 conference_name, StopStatus.NOT_RECORDING, err.status_code or 0, err.api_id, str(err)
             )
-        data = reply.json(request.what) if reply.body.strip() else None
-        return RecordingStopped(conference_name, StopStatus.STOPPED, reply.status, api.api_id_of(data))
+        data = reply.json_or_none(request.description)
+        return RecordingStopped(conference_name, StopStatus.STOPPED, reply.status, api_id_of(data))
 
     def list_conferences(self) -> list[str]:
         """Names of live rooms. Vobiz warns this can be empty while rooms are live."""
-        request = api.list_conferences(self.settings.auth_id)
-        return parse_conference_names(self._call(request).json_object(request.what))
+        request = api.list_conferences(self.get_settings().auth_id)
+        return parse_conference_names(self._call(request).json_object(request.description))
 
     def get_conference(self, conference_name: str) -> dict[str, Any] | None:
         """A live room's details, or None for an unknown or ended room.
 
         Vobiz may answer ``{"error": "failed"}`` for a live room; that dict is returned as is.
         """
-        request = api.get_conference(self.settings.auth_id, conference_name)
+        request = api.get_conference(self.get_settings().auth_id, conference_name)
         try:
-            return self._call(request).json_object(request.what)
+            return self._call(request).json_object(request.description)
         except VobizNotFoundError:
             return None
 
-    # -- recordings ----------------------------------------------------------------------------
+    # -- recordings -----------------------------------------------------------------------------------
 
     def iter_recordings(self, *, page_size: int = api.MAX_PAGE_SIZE, **filters: Any) -> Iterator[Recording]:
         """Every recording, page after page. Filters are sent; Vobiz may ignore them, so callers check."""
-        offset: int | None = 0
-        while offset is not None:
-            request = api.list_recordings(self.settings.auth_id, list_params(filters, offset, page_size))
-            page = parse_recording_page(self._call(request).json_object(request.what), offset)
-            yield from page.recordings
-            offset = page.next_offset
+        pages = RecordingPages(self.get_settings().auth_id, filters, page_size)
+        while (request := pages.next_request()) is not None:
+            yield from pages.read(self._call(request)).recordings
 
     def get_recording(self, recording_id: str) -> Recording:
         """One recording by id; :class:`VobizNotFoundError` if Vobiz does not know it (yet)."""
-        request = api.get_recording(self.settings.auth_id, recording_id)
-        return parse_single_recording(self._call(request).json_object(request.what))
+        request = api.get_recording(self.get_settings().auth_id, recording_id)
+        return parse_single_recording(self._call(request).json_object(request.description))
 
-    def find_conference_recording(self, conference_name: str, since: datetime | str) -> RecordingSearch:
-        """Look for the newest conference recording of ``conference_name`` created at or after ``since``.
+    def find_conference_recording(
+        self, conference_name: str, since: datetime | str, until: datetime | str | None = None
+    ) -> RecordingSearch:
+        """The newest conference recording of ``conference_name`` added within ``[since, until]``
+        (no upper bound when ``until`` is None).
 
         The result holds the match (or None) and what else was seen, for messages.
         """
-        search = RecordingSearch(conference_name, parse_instant(since, field="since"))
-        offset: int | None = 0
-        filters = conference_filters(conference_name, search.since)
-        while offset is not None:
-            request = api.list_recordings(self.settings.auth_id, list_params(filters, offset, api.MAX_PAGE_SIZE))
-            page = parse_recording_page(self._call(request).json_object(request.what), offset)
-            offset = page.next_offset if search.add_page(page) else None
+        search = RecordingSearch.within(conference_name, since, until)
+        pages = search.pages(self.get_settings().auth_id)
+        while (request := pages.next_request()) is not None:
+            search.read(pages, self._call(request))
         return search
 
     def recording_file_ready(self, recording: Recording | str) -> bool:
@@ -249,18 +287,20 @@ class VobizHook(HttpHook):
 
         404 means not yet; 401/403 raise.
         """
-        url = recording.recording_url if isinstance(recording, Recording) else recording
-        for request, headers in api.file_probes(url):
-            for attempt in self.policy.retrying(request, self.log):
-                with attempt:
-                    # Streamed and closed unread: a server that ignores Range must not send us the file.
-                    with self._open(request, url, headers=headers, stream=True) as response:
-                        body = response.raw.read(2048, decode_content=True) if response.status_code >= 300 else b""
-                        reply = ApiReply(response.status_code, _lower(response.headers), body, url)
-                    ready = file_ready(request, reply)
-            if ready is not None:
-                return ready
+        for probe in api.file_probes(recording_url(recording)):
+            state = self._probe(probe)
+            if state is not FileState.PROBE_REFUSED:
+                return state is FileState.READY
         return False
+
+    def _probe(self, probe: ApiRequest) -> FileState:
+        self.get_settings()  # the policy is built with the settings
+        for attempt in self.policy.retrying(probe, self.log):
+            with attempt:
+                state = file_state(probe, self._send(probe, whole_body=False))
+        return state
+
+    # -- download (sync only: files are fetched on the worker) ----------------------------------------
 
     def download_recording_file(
         self,
@@ -269,6 +309,7 @@ class VobizHook(HttpHook):
         *,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         on_progress: Callable[[int, int | None], None] | None = None,
+        expected_size: int | None = None,
     ) -> FileTransfer:
         """Stream the file at ``url`` into ``sink`` in chunks, resuming with ``Range`` after a drop.
 
@@ -276,42 +317,51 @@ class VobizHook(HttpHook):
         :param sink: a writable, seekable binary file, positioned at 0.
         :param chunk_size: bytes read per chunk; memory stays within a few chunks.
         :param on_progress: called with (bytes written, total or None) after each chunk.
+        :param expected_size: the size the file must have, if known: another announced size
+            raises :class:`~vobiz_provider.exceptions.VobizUnexpectedSizeError` before a byte is written.
         """
         request = api.download(url)
-        transfer = ResumableTransfer(sink, request.what)
+        transfer = ResumableTransfer(sink, request.description, expected_size=expected_size)
+        self.get_settings()  # the policy is built with the settings
         try:
             for attempt in self.policy.retrying(request, self.log):
                 with attempt:
-                    # identity: Content-Length and Range count the bytes stored, not a compressed body.
-                    headers = {"Accept-Encoding": "identity", **transfer.range_header()}
-                    response = self._open(request, url, headers=headers, stream=True)
-                    with response:
-                        if response.status_code >= 300:
-                            reply = ApiReply(
-                                response.status_code, _lower(response.headers), response.content[:2048], url
-                            )
-                            raise_for_reply(request, reply)
-                            raise VobizResponseError(f"{request.what}: unexpected status {response.status_code}")
-                        transfer.begin(response.status_code, _lower(response.headers))
-                        try:
-                            for chunk in response.iter_content(chunk_size):
-                                transfer.write(chunk)
-                                if on_progress:
-                                    on_progress(transfer.written, transfer.total)
-                        except requests.RequestException as err:
-                            raise transport_failure(request, err, sent=True) from None
-                        transfer.finish()
+                    self._download_once(request, transfer, chunk_size, on_progress)
         finally:
             transfer.close()  # stops the hashing thread, on errors too
-        return FileTransfer(transfer.written, transfer.sha256, transfer.content_type, transfer.resumed)
+        return transfer.result()
+
+    def _download_once(
+        self,
+        request: ApiRequest,
+        transfer: ResumableTransfer,
+        chunk_size: int,
+        on_progress: Callable[[int, int | None], None] | None,
+    ) -> None:
+        """One response's worth of the file, from where the transfer stands."""
+        with self._open(request, transfer.range_header()) as response:
+            if response.status_code >= 300:
+                error_body = response.raw.read(body_limit(response.status_code, whole_body=False))
+                headers = lower_headers(response.headers)
+                raise_unless_file(request, ApiReply(response.status_code, headers, error_body, request.path))
+            transfer.begin(response.status_code, lower_headers(response.headers))
+            try:
+                for chunk in response.iter_content(chunk_size):
+                    transfer.write(chunk)
+                    if on_progress:
+                        on_progress(transfer.written, transfer.total)
+            except requests.RequestException as err:
+                raise transport_failure(request, err, sent=True) from None
+            transfer.finish()
 
     def test_connection(self) -> tuple[bool, str]:
         """A read-only request (list one recording); never changes anything, never shows the token."""
         try:
-            self._call(api.account_check(self.settings.auth_id))
+            settings = self.get_settings()
+            self._call(api.account_check(settings.auth_id))
         except VobizError as err:
             return False, str(err)
-        return True, f"Connected to Vobiz at {self.settings.base_url} as {self.settings.auth_id}"
+        return True, f"Connected to Vobiz at {settings.base_url} as {settings.auth_id}"
 
 
 def _never_sent(err: requests.RequestException) -> bool:
@@ -322,9 +372,139 @@ def _never_sent(err: requests.RequestException) -> bool:
     return isinstance(reason, ConnectTimeoutError)
 
 
-def _lower(headers: Any) -> dict[str, str]:
-    return {str(key).lower(): str(value) for key, value in headers.items()}
+# ==================================================================================================
+# VobizAsyncHook: aiohttp, in the triggerer
+# ==================================================================================================
+
+# Characters of an already percent-encoded URL (RFC 3986); such a URL is sent exactly as written.
+_ENCODED_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
 
 
-def _optional_text(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
+def _wire_url(url: str) -> URL:
+    """yarl re-quotes and resolves ``%2E%2E`` by default; a URL that is already encoded must stay as is."""
+    from yarl import URL
+
+    return URL(url, encoded=_ENCODED_URL.fullmatch(url) is not None)
+
+
+class VobizAsyncHook(_VobizHookBase, BaseHook):
+    """The async twin of :class:`VobizHook` for triggers: the connection is looked up asynchronously
+    and one ``aiohttp`` session serves every call until :meth:`close`.
+
+    Not built on the http provider's ``HttpAsyncHook``: that opens a session per call and turns
+    connection extras into headers; a trigger that waits for hours wants one session and the
+    credentials checked on every redirect hop.
+
+    It takes the same arguments as :class:`VobizHook`.
+    """
+
+    hook_name = "Vobiz (async)"
+    _session: aiohttp.ClientSession | None = None
+
+    async def get_settings(self) -> VobizSettings:
+        """The validated connection, looked up without blocking the event loop (once per hook)."""
+        return self._settings or self._use_connection(await self.aget_connection(self.vobiz_conn_id))
+
+    async def _get_session(self) -> aiohttp.ClientSession:
+        """The hook's one session; a keep-alive pool, so a waiting trigger reuses its connection."""
+        import aiohttp
+
+        settings = await self.get_settings()
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                headers=api.SESSION_HEADERS,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=settings.timeout, sock_read=settings.timeout),
+                connector=aiohttp.TCPConnector(limit=4, keepalive_timeout=120),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> VobizAsyncHook:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # -- transport ----------------------------------------------------------------------------------
+
+    async def _send(self, request: ApiRequest, *, whole_body: bool = True) -> ApiReply:
+        """One exchange, redirects followed hop by hop, read into an :class:`ApiReply` (a probe reads no file body)."""
+        import aiohttp
+
+        session, settings = await self._get_session(), await self.get_settings()
+        hop = first_hop(settings, request)
+        while True:
+            try:
+                async with session.request(
+                    hop.method,
+                    _wire_url(hop.url),
+                    params=hop.params,
+                    json=hop.body,
+                    headers=hop.headers,
+                    allow_redirects=False,
+                ) as response:
+                    following = next_hop(settings, request, hop, response.status, response.headers.get("Location"))
+                    if following is None:
+                        limit = body_limit(response.status, whole_body=whole_body)
+                        body = await response.content.read(-1 if limit is None else limit) if limit != 0 else b""
+                        return ApiReply(response.status, lower_headers(response.headers), body, str(response.url))
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
+                raise transport_failure(request, err, sent=False) from None
+            except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+                raise transport_failure(request, err, sent=True) from None
+            hop = following
+
+    async def _call(self, request: ApiRequest) -> ApiReply:
+        """Send ``request`` under the retry policy and raise the typed error of a failed answer."""
+        async for attempt in self.policy.async_retrying(request, self.log):
+            with attempt:
+                reply = await self._send(request)
+                raise_for_reply(request, reply)
+        return reply
+
+    # -- recordings -----------------------------------------------------------------------------------
+
+    async def iter_recordings(
+        self, *, page_size: int = api.MAX_PAGE_SIZE, **filters: Any
+    ) -> AsyncGenerator[Recording, None]:
+        """Every recording, page after page. Filters are sent; Vobiz may ignore them, so callers check."""
+        pages = RecordingPages((await self.get_settings()).auth_id, filters, page_size)
+        while (request := pages.next_request()) is not None:
+            for recording in pages.read(await self._call(request)).recordings:
+                yield recording
+
+    async def get_recording(self, recording_id: str) -> Recording:
+        """One recording by id; :class:`VobizNotFoundError` if Vobiz does not know it (yet)."""
+        request = api.get_recording((await self.get_settings()).auth_id, recording_id)
+        return parse_single_recording((await self._call(request)).json_object(request.description))
+
+    async def find_conference_recording(
+        self, conference_name: str, since: datetime | str, until: datetime | str | None = None
+    ) -> RecordingSearch:
+        """The same search with the async hook: the match within ``[since, until]``, and what was seen."""
+        search = RecordingSearch.within(conference_name, since, until)
+        pages = search.pages((await self.get_settings()).auth_id)
+        while (request := pages.next_request()) is not None:
+            search.read(pages, await self._call(request))
+        return search
+
+    async def recording_file_ready(self, recording: Recording | str) -> bool:
+        """Whether the file answers (HEAD, else a one-byte ranged GET); 404 means not yet."""
+        for probe in api.file_probes(recording_url(recording)):
+            state = await self._probe(probe)
+            if state is not FileState.PROBE_REFUSED:
+                return state is FileState.READY
+        return False
+
+    async def _probe(self, probe: ApiRequest) -> FileState:
+        await self.get_settings()  # the policy is built with the settings
+        async for attempt in self.policy.async_retrying(probe, self.log):
+            with attempt:
+                state = file_state(probe, await self._send(probe, whole_body=False))
+        return state

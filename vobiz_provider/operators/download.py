@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import Asset, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from vobiz_provider.exceptions import VobizConfigError
+from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID
+from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 from vobiz_provider.models import Recording
-from vobiz_provider.operators.validation import invalid_input_fails_task, require_name
+from vobiz_provider.validation import invalid_input_fails_task, require_name
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from vobiz_provider.delivery import DeliveredRecording
+    from vobiz_provider.download.delivery import DeliveredRecording
 
 __all__ = ["DownloadRecordingOperator"]
 
-DEFAULT_CHUNK_SIZE = 1024 * 1024
 # What a template renders for a null when native rendering is off.
 _RENDERED_NULLS = ("", "None", "null")
 
@@ -77,7 +77,7 @@ class DownloadRecordingOperator(BaseOperator):
         duration_tolerance: float | str | None = None,
         overwrite: bool = False,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        vobiz_conn_id: str = "vobiz_default",
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -94,9 +94,9 @@ class DownloadRecordingOperator(BaseOperator):
         self.vobiz_conn_id = vobiz_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from vobiz_provider.delivery import Checks, deliver
+        from vobiz_provider.download.delivery import ExpectedDuration, deliver
+        from vobiz_provider.download.storage import resolve_destination
         from vobiz_provider.hooks.vobiz import VobizHook
-        from vobiz_provider.storage import DestinationExistsError, resolve_destination
 
         with invalid_input_fails_task():
             wanted = recording_argument(self.recording)
@@ -114,7 +114,7 @@ class DownloadRecordingOperator(BaseOperator):
                 recording,
                 destination,
                 overwrite=self.overwrite,
-                checks=Checks(expected, tolerance),
+                expected=ExpectedDuration(expected, tolerance),
                 chunk_size=self.chunk_size,
                 log=self.log,
             )

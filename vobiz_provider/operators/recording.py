@@ -7,15 +7,19 @@ DAG files import this module at every parse. The hook is imported when a task ru
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from vobiz_provider.constants import DEFAULT_CONN_ID, FILE_FORMATS
+from vobiz_provider.exceptions import VobizConfigError
+from vobiz_provider.instants import isoformat_utc
+from vobiz_provider.meeting_window import DEFAULT_STALE_AFTER, as_duration, meeting_end
 from vobiz_provider.models import RecordingStopped, StopStatus
-from vobiz_provider.operators.validation import (
+from vobiz_provider.validation import (
     invalid_input_fails_task,
     require_choice,
     require_http_url,
@@ -46,6 +50,12 @@ def _answered_at() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+def _hours(delta: timedelta) -> str:
+    """A duration in words for a log line: "3 h 05 min", "42 min"."""
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
 def _try_number(context: Context) -> int:
     ti = context.get("ti")
     return int(getattr(ti, "try_number", 1) or 1)
@@ -54,7 +64,7 @@ def _try_number(context: Context) -> int:
 class _VobizRecordingOperator(BaseOperator):
     """What both operators share: the connection, the room and the hook."""
 
-    def __init__(self, *, conference_name: str, vobiz_conn_id: str = "vobiz_default", **kwargs: Any) -> None:
+    def __init__(self, *, conference_name: str, vobiz_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.conference_name = conference_name
         self.vobiz_conn_id = vobiz_conn_id
@@ -75,12 +85,27 @@ class StopConferenceRecordingOperator(_VobizRecordingOperator):
     ``"fail"``). Vobiz answers a live room with nothing recording with 204 too, which counts
     as ``"stopped"``: the two cannot be told apart.
 
-    Returns (XCom ``return_value``) ``{"conference_name", "status", "stopped_at"}``;
-    ``stopped_at`` is ISO-8601 UTC, when Vobiz's answer arrived.
+    No stale stops: in a run whose meeting ended more than ``stale_after`` ago (the end of the
+    run's data interval; a backfill, or a re-run of an old run) nothing is sent, because what
+    the room records now is a later meeting. The task succeeds with ``status: "not_sent"``,
+    ``stopped_at`` null and the ``reason`` in XCom and in the log, so the rest of the run goes
+    on to collect that meeting's recording if it exists. Runs without a data interval (manual
+    runs without a logical date, asset-triggered runs) and runs within ``stale_after`` of their
+    interval's end stop as usual. A manual run with a logical date of a data-interval timetable
+    (``CronDataIntervalTimetable``) gets the last complete interval, which may have ended hours
+    ago: trigger it without a logical date to stop now.
+
+    Returns (XCom ``return_value``) ``{"conference_name", "status", "stopped_at", "reason"}``;
+    ``stopped_at`` is ISO-8601 UTC, when Vobiz's answer arrived (null for ``"not_sent"``);
+    ``reason`` says why when the status is not ``"stopped"`` (else null).
 
     :param conference_name: the room, case-sensitive (templated).
     :param if_not_recording: ``"succeed"`` (default: warn and succeed), ``"skip"`` (skip the
         task) or ``"fail"`` (fail it, without retries, naming the room).
+    :param stale_after: a ``timedelta`` or seconds: how long after the end of the run's data
+        interval the meeting counts as long over, so nothing is sent. Default one hour: longer
+        than a late scheduler, a queue and a few retries of the stop; shorter than the gap
+        between meetings of one room that a backfill could otherwise cut short. None: always send.
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     """
 
@@ -92,7 +117,8 @@ class StopConferenceRecordingOperator(_VobizRecordingOperator):
         *,
         conference_name: str,
         if_not_recording: IfNotRecording | str = IfNotRecording.SUCCEED,
-        vobiz_conn_id: str = "vobiz_default",
+        stale_after: timedelta | float | None = DEFAULT_STALE_AFTER,
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(conference_name=conference_name, vobiz_conn_id=vobiz_conn_id, **kwargs)
@@ -101,10 +127,18 @@ class StopConferenceRecordingOperator(_VobizRecordingOperator):
         except ValueError:
             choices = ", ".join(repr(choice.value) for choice in IfNotRecording)
             raise ValueError(f"if_not_recording must be one of {choices}, got {if_not_recording!r}") from None
+        try:
+            self.stale_after = as_duration(stale_after, "stale_after")
+        except VobizConfigError as err:
+            raise ValueError(str(err)) from None
 
     def execute(self, context: Context) -> dict[str, Any]:
         with invalid_input_fails_task():
             room = require_name(self.conference_name, "conference_name")
+        stale = self._stale_reason(context)
+        if stale is not None:
+            self.log.warning("Not stopping the recording of conference %r: %s", room, stale)
+            return {"conference_name": room, "status": StopStatus.NOT_SENT.value, "stopped_at": None, "reason": stale}
         hook = self._hook()
         try:
             outcome = hook.stop_conference_recording(room)
@@ -118,12 +152,26 @@ class StopConferenceRecordingOperator(_VobizRecordingOperator):
                 outcome.http_status,
                 outcome.api_id or "not sent",
             )
-        else:
-            self._not_recording(outcome, _try_number(context))
-        return {"conference_name": room, "status": outcome.status.value, "stopped_at": stopped_at}
+            return {"conference_name": room, "status": outcome.status.value, "stopped_at": stopped_at, "reason": None}
+        reason = self._not_recording(outcome, _try_number(context))
+        return {"conference_name": room, "status": outcome.status.value, "stopped_at": stopped_at, "reason": reason}
 
-    def _not_recording(self, outcome: RecordingStopped, try_number: int) -> None:
-        """Log, skip or fail for a room Vobiz had nothing to stop in."""
+    def _stale_reason(self, context: Context) -> str | None:
+        """Why this run must not stop anything (its meeting ended over ``stale_after`` ago), or None."""
+        end = meeting_end(context)
+        if end is None or self.stale_after is None:
+            return None
+        now = datetime.now(timezone.utc)
+        if now - end <= self.stale_after:
+            return None
+        return (
+            f"the run's meeting ended at {isoformat_utc(end)} (its data interval's end), "
+            f"{_hours(now - end)} ago, more than stale_after ({_hours(self.stale_after)}): "
+            "this run is a backfill or a re-run, and what the room records now is a later meeting"
+        )
+
+    def _not_recording(self, outcome: RecordingStopped, try_number: int) -> str:
+        """Log, skip or fail for a room Vobiz had nothing to stop in; the reason, for XCom."""
         # The hook's detail already says what was asked, Vobiz's status, its words and api_id.
         answer = outcome.detail or f"Vobiz answered {outcome.http_status}, api_id {outcome.api_id or 'not sent'}"
         message = (
@@ -137,6 +185,7 @@ class StopConferenceRecordingOperator(_VobizRecordingOperator):
         self.log.warning("%s; status not_recording, if_not_recording=%r", message, self.if_not_recording.value)
         if self.if_not_recording is IfNotRecording.SKIP:
             raise AirflowSkipException(message)
+        return message
 
 
 class StartConferenceRecordingOperator(_VobizRecordingOperator):
@@ -167,7 +216,7 @@ class StartConferenceRecordingOperator(_VobizRecordingOperator):
         conference_name: str,
         file_format: str = "mp3",
         callback_url: str | None = None,
-        vobiz_conn_id: str = "vobiz_default",
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(conference_name=conference_name, vobiz_conn_id=vobiz_conn_id, **kwargs)
@@ -175,8 +224,6 @@ class StartConferenceRecordingOperator(_VobizRecordingOperator):
         self.callback_url = callback_url
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from vobiz_provider.hooks.api import FILE_FORMATS
-
         with invalid_input_fails_task():
             room = require_name(self.conference_name, "conference_name")
             file_format = require_choice(self.file_format, "file_format", FILE_FORMATS)

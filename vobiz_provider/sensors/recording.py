@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
-from vobiz_provider.exceptions import VobizError
+from vobiz_provider.constants import DEFAULT_CONN_ID
+from vobiz_provider.exceptions import UnreadableEventError, VobizError
 from vobiz_provider.instants import isoformat_utc
-from vobiz_provider.operators.validation import invalid_input_fails_task
-from vobiz_provider.waiting.events import UnreadableEventError, WaitStatus, read_event
-from vobiz_provider.waiting.lookup import RecordingLookup, RecordingTarget, drive
-from vobiz_provider.waiting.pacing import FailureKind, check_pacing, classify
+from vobiz_provider.meeting_window import window_from_context
+from vobiz_provider.validation import invalid_input_fails_task
+from vobiz_provider.waiting.events import WaitStatus, read_event
+from vobiz_provider.waiting.polls import poll
+from vobiz_provider.waiting.schedule import FailureKind, asked_wait, check_pacing, classify
+from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -36,35 +39,53 @@ BACKOFF_FACTOR = 2.0
 
 
 def default_since(context: Context) -> datetime | None:
-    """The start of the run's data interval; else its logical date; else when it was due to run."""
-    start, logical = context.get("data_interval_start"), context.get("logical_date")
-    if start is not None:
-        return start
-    if logical is not None:
-        return logical
-    return getattr(context.get("dag_run"), "run_after", None)
+    """The default ``since`` of the run's meeting window (see :func:`~vobiz_provider.meeting_window.default_window`)."""
+    window = window_from_context(context)
+    return None if window is None else window.since
+
+
+def _unset(value: Any) -> bool:
+    return value is None or value == ""
 
 
 class ConferenceRecordingSensor(BaseSensorOperator):
     """Wait until a Vobiz conference recording exists and its file can be downloaded.
 
     The recording is chosen by ``recording_id``, or as the newest conference recording of
-    ``conference_name`` created at or after ``since`` (``add_time`` and ``since`` are compared
-    as instants, whatever their offsets). Vobiz may ignore list filters, so every row is
-    checked here, page by page; call recordings and other rooms never match. The sensor
-    succeeds only when the file answers (a HEAD, else a one-byte ranged GET, with the
-    connection's scoped credentials, following redirects): a row whose file still answers 404
-    is not ready. Once the row is found, later polls only probe its file (one request each).
-    401/403 fail at once; so does a recording id that answers 404 after its row had been seen
-    (deleted), while before that a 404 only means Vobiz has not finished processing.
+    ``conference_name`` added within the meeting's window ``[since, until]`` (``add_time`` and
+    the bounds are compared as instants, whatever their offsets; both bounds inclusive).
+    Recordings of the room added before ``since`` belong to earlier meetings, those added after
+    ``until`` to later ones: a re-run or a backfill of an old run collects its own meeting's
+    recording, never today's. Vobiz may ignore list filters, so every row is checked here, page
+    by page; call recordings and other rooms never match. The sensor succeeds only when the
+    file answers (a HEAD, else a one-byte ranged GET, with the connection's scoped credentials,
+    following redirects): a row whose file still answers 404 is not ready. Once the row is
+    found, later polls only probe its file (one request each). 401/403 fail at once; so does a
+    recording id that answers 404 after its row had been seen (deleted), while before that a
+    404 only means Vobiz has not finished processing.
 
-    ``since`` defaults to the start of the run's data interval: the meeting this run handles was
-    recorded in its interval, so recordings of the room created before it belong to earlier
-    meetings (yesterday's stand-up). Runs without a data interval (manual runs) fall back to
-    the logical date, then to when the run was due (``run_after``). With an interval timetable
-    (``CronDataIntervalTimetable``) the interval starts at the previous run, so a recording of
-    the previous meeting that Vobiz finished after that run started still counts: set ``since``
-    explicitly (e.g. the meeting's start) if that can happen.
+    Defaults, from the run (each bound independently; ``docs/meeting-window.md`` has the table):
+
+    - a data interval with a length (``CronTriggerTimetable`` with ``interval``,
+      ``CronDataIntervalTimetable``, ``DeltaDataIntervalTimetable``): ``since`` is its start,
+      ``until`` its end plus 30 minutes, or plus half the interval when that is shorter (Vobiz
+      adds the row when the recording stops, which may be after the interval ends: the stop
+      itself, processing, a late run; half the interval keeps back-to-back intervals apart);
+    - a zero-length data interval (``CronTriggerTimetable`` without ``interval``, Airflow 3's
+      default for a cron string; a manual run of an unscheduled DAG): 30 minutes either side of
+      it, so a meeting everyone left a few minutes early is still found;
+    - no data interval (a manual run without a logical date, an asset-triggered run): 30
+      minutes either side of the logical date, else of ``run_after``.
+
+    Set the bounds by hand when the defaults cannot know the meeting: meetings less than an
+    hour apart on a schedule without an interval, a meeting that ended more than 30 minutes
+    before the run, a run that starts more than the ``until`` margin after its interval, or a
+    manual run for a meeting long past (give both bounds, or ``recording_id``).
+
+    Several recordings of the room in the window (the recording was stopped and restarted
+    mid-meeting): the sensor returns the newest, the part that holds the meeting's end, and
+    logs a warning that names every recording in the window, so the others can be collected by
+    ``recording_id``.
 
     In ``poke`` and ``reschedule`` mode each poke uses the connection's retry policy, and an
     error that outlasts it fails the try (``retries`` apply). Deferrable (default: Airflow's
@@ -81,9 +102,11 @@ class ConferenceRecordingSensor(BaseSensorOperator):
 
     :param conference_name: the room, case-sensitive (templated). With ``recording_id``, the
         recording must be of this room.
-    :param recording_id: the recording's id (templated); ``since`` is then not used.
-    :param since: ISO-8601 string or datetime (templated); a value without an offset is UTC.
-        Default: the start of the run's data interval (see above).
+    :param recording_id: the recording's id (templated); ``since`` and ``until`` are then not used.
+    :param since: the window's start (inclusive): an ISO-8601 string or a datetime (templated);
+        a value without an offset is UTC. Empty or None: the default from the run (see above).
+    :param until: the window's end (inclusive), the same types and rules as ``since``; it must not
+        be before ``since``. Empty or None: the default from the run (see above).
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     :param deferrable: wait in the triggerer instead of a worker slot.
     :param max_consecutive_failures: deferrable only: failed polls in a row (5xx, transport
@@ -93,7 +116,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
     of the growing interval) apply as for every sensor, to the trigger's polls too.
     """
 
-    template_fields: Sequence[str] = ("conference_name", "recording_id", "since")
+    template_fields: Sequence[str] = ("conference_name", "recording_id", "since", "until")
     ui_color = "#e6dcf4"
 
     def __init__(
@@ -102,7 +125,8 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         conference_name: str | None = None,
         recording_id: str | None = None,
         since: str | datetime | None = None,
-        vobiz_conn_id: str = "vobiz_default",
+        until: str | datetime | None = None,
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         max_consecutive_failures: int = 5,
         **kwargs: Any,
@@ -111,12 +135,13 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         self.conference_name = conference_name
         self.recording_id = recording_id
         self.since = since
+        self.until = until
         self.vobiz_conn_id = vobiz_conn_id
         self.deferrable = deferrable
         self.max_consecutive_failures = max_consecutive_failures
         if deferrable:
             check_pacing(self.poke_interval, self._poll_backoff, self._max_poll_interval, max_consecutive_failures)
-        self._lookup: RecordingLookup | None = None
+        self._wait: RecordingWait | None = None
         self._hook: VobizHook | None = None
 
     @property
@@ -127,16 +152,21 @@ class ConferenceRecordingSensor(BaseSensorOperator):
     def _max_poll_interval(self) -> float | None:
         return None if self.max_wait is None else self.max_wait.total_seconds()
 
-    def _get_lookup(self, context: Context) -> RecordingLookup:
+    def _get_wait(self, context: Context) -> RecordingWait:
         """The wait's state, kept across pokes of one try; the inputs are checked on first use."""
-        if self._lookup is None:
-            since = self.since if self.since not in (None, "") else default_since(context)
+        if self._wait is None:
+            since, until = self.since, self.until
+            window = window_from_context(context) if self.recording_id in (None, "") else None
+            if window is not None and (_unset(since) or _unset(until)):
+                self.log.info("The run's meeting window: %s", window.describe())
+                since = window.since if _unset(since) else since
+                until = window.until if _unset(until) else until
             with invalid_input_fails_task():
                 target = RecordingTarget.from_inputs(
-                    conference_name=self.conference_name, recording_id=self.recording_id, since=since
+                    conference_name=self.conference_name, recording_id=self.recording_id, since=since, until=until
                 )
-            self._lookup = RecordingLookup(target)
-        return self._lookup
+            self._wait = RecordingWait(target)
+        return self._wait
 
     def _get_hook(self, **kwargs: Any) -> VobizHook:
         if self._hook is None:
@@ -146,64 +176,65 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         return self._hook
 
     def execute(self, context: Context) -> Any:
-        lookup = self._get_lookup(context)
+        wait = self._get_wait(context)
         try:
             if self.deferrable:
-                return self._check_then_defer(context, lookup)
+                return self._check_then_defer(context, wait)
             try:
                 return super().execute(context)
             except AirflowSensorTimeout as err:
-                raise AirflowSensorTimeout(f"Timed out after {self.timeout:g} s: {lookup.describe()}") from err
+                raise AirflowSensorTimeout(f"Timed out after {self.timeout:g} s: {wait.describe()}") from err
         finally:
             if self._hook is not None:
                 self._hook.close()
                 self._hook = None
 
     def poke(self, context: Context) -> PokeReturnValue:
-        lookup = self._get_lookup(context)
+        wait = self._get_wait(context)
         with invalid_input_fails_task():
-            recording = drive(lookup.poll(), self._get_hook())
+            recording = poll(self._get_hook(), wait)
         if recording is None:
-            self.log.info("Not ready yet: %s", lookup.describe())
+            self.log.info("Not ready yet: %s", wait.describe())
             return PokeReturnValue(is_done=False)
-        self._log_ready(recording.to_dict())
+        self._log_ready(recording.to_dict(), wait.several_in_window())
         return PokeReturnValue(is_done=True, xcom_value=recording.to_dict())
 
-    def _check_then_defer(self, context: Context, lookup: RecordingLookup) -> dict[str, Any]:
+    def _check_then_defer(self, context: Context, wait: RecordingWait) -> dict[str, Any]:
         """One check on the worker (a ready recording returns at once), then defer to the trigger."""
         from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
 
         deadline = time.time() + self.timeout
-        asked_wait = 0.0
+        pause = 0.0
         try:
             # No retries here: the trigger's loop is the retry, paced and with its own budget.
             with invalid_input_fails_task():
-                recording = drive(lookup.poll(), self._get_hook(max_retries=0))
+                recording = poll(self._get_hook(max_retries=0), wait)
         except VobizError as err:
             if classify(err) is FailureKind.FATAL:
                 raise
             self.log.warning("Vobiz: %s; the triggerer will keep trying", err)
-            recording, asked_wait = None, float(getattr(err, "retry_after", None) or 0.0)
+            recording, pause = None, asked_wait(err)
         if recording is not None:
             result = recording.to_dict()
-            self._log_ready(result)
+            self._log_ready(result, wait.several_in_window())
             return result
-        self.log.info("Not ready yet, waiting in the triggerer: %s", lookup.describe())
-        target = lookup.target
+        self.log.info("Not ready yet, waiting in the triggerer: %s", wait.describe())
+        target = wait.target
         with invalid_input_fails_task():
             trigger = ConferenceRecordingTrigger(
                 deadline=deadline,
                 conference_name=target.conference_name,
                 recording_id=target.recording_id,
                 since=None if target.since is None else isoformat_utc(target.since),
+                until=None if target.until is None else isoformat_utc(target.until),
                 vobiz_conn_id=self.vobiz_conn_id,
                 poll_interval=self.poke_interval,
                 poll_backoff=self._poll_backoff,
                 max_poll_interval=self._max_poll_interval,
                 max_consecutive_failures=self.max_consecutive_failures,
-                recording_seen=lookup.seen,
+                recording_seen=wait.seen,
                 # The worker has just asked: the trigger's first poll comes one interval later.
-                first_poll_at=time.time() + max(self.poke_interval, asked_wait),
+                first_poll_at=time.time() + max(self.poke_interval, pause),
             )
         self.defer(
             trigger=trigger,
@@ -222,10 +253,12 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         if outcome.status is WaitStatus.ERROR or outcome.recording is None:
             raise AirflowException(outcome.message)
         result = outcome.recording.to_dict()
-        self._log_ready(result)
+        self._log_ready(result, outcome.message or None)
         return result
 
-    def _log_ready(self, recording: dict[str, Any]) -> None:
+    def _log_ready(self, recording: dict[str, Any], several: str | None = None) -> None:
+        if several:
+            self.log.warning("%s", several)
         self.log.info(
             "The file of recording %r of %r (added %s) can be downloaded",
             recording["recording_id"],

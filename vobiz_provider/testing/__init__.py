@@ -4,8 +4,9 @@
 >>> with FakeVobizServer() as srv:  # doctest: +SKIP
 ...     srv.add_room("Daily Standup", members=3, recording=True)
 
-Also a pytest plugin (fixtures ``vobiz_fake`` and ``vobiz_fake_server``) and a command:
-``python -m vobiz_provider.testing --port 8765``.
+Also a pytest plugin that users enable themselves (``pytest_plugins =
+["vobiz_provider.testing.pytest_plugin"]``; fixtures ``vobiz_fake`` and ``vobiz_fake_server``)
+and a command: ``python -m vobiz_provider.testing --port 8765``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ROUTE_KEYS", "FakeSettings", "FakeVobizServer", "LoggedRequest"]
 
-# Resolved on first use: the pytest plugin lives in this package and loads into every pytest
-# run, so importing the package must not import aiohttp.
+# Resolved on first use: importing the package (e.g. for the pytest plugin) must not import aiohttp.
 _EXPORTS = {
     "FakeVobizServer": "vobiz_provider.testing.server",
     "FakeSettings": "vobiz_provider.testing.settings",

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from datetime import datetime
 
-    from vobiz_provider.testing.state import FakeState, Recording
+    from vobiz_provider.testing.records import FakeRecording
+    from vobiz_provider.testing.state import FakeState
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -45,7 +46,7 @@ def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
         raise BadQuery(f"invalid {name}: {raw!r}") from None
 
 
-def apply_filters(rows: list[Recording], query: Mapping[str, str]) -> list[Recording]:
+def apply_filters(rows: list[FakeRecording], query: Mapping[str, str]) -> list[FakeRecording]:
     """Filter like the Bulk Delete page (and Plivo) describe; used when ``list_filters="honour"``."""
     name = query.get("conference_name")
     if name:

@@ -17,7 +17,8 @@ from aiohttp import web
 from vobiz_provider.testing.faults import error_response
 
 if TYPE_CHECKING:
-    from vobiz_provider.testing.state import FakeState, Recording
+    from vobiz_provider.testing.records import FakeRecording
+    from vobiz_provider.testing.state import FakeState
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -76,7 +77,7 @@ async def storage(request: web.Request, state: FakeState, params: dict[str, str]
     return await serve(request, state, rec)
 
 
-async def serve(request: web.Request, state: FakeState, rec: Recording) -> web.StreamResponse:
+async def serve(request: web.Request, state: FakeState, rec: FakeRecording) -> web.StreamResponse:
     audio = state.audio(rec)
     size = audio.size
     headers = {"Content-Type": state.content_type(rec, audio), "Accept-Ranges": "bytes"}

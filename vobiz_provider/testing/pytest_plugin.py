@@ -1,11 +1,12 @@
-"""pytest plugin (entry point ``vobiz_fake``): fixtures that run the fake Vobiz server.
+"""pytest plugin: fixtures that run the fake Vobiz server. Opt-in: enable it with
+``pytest_plugins = ["vobiz_provider.testing.pytest_plugin"]`` in a top-level ``conftest.py``, or
+``pytest -p vobiz_provider.testing.pytest_plugin``.
 
 ``vobiz_fake_server`` (session): one running server for the whole session.
 ``vobiz_fake`` (function): that server after ``reset()``, with short delays (0.2 s) and
 ``AIRFLOW_CONN_VOBIZ_DEFAULT`` pointing at it for the test's duration.
 
-This module loads into every pytest run of anyone who installs the package, so it imports
-only pytest here; the server (and aiohttp) is imported when a fixture is first used.
+Only pytest is imported here; the server (and aiohttp) is imported when a fixture is first used.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 if TYPE_CHECKING:
+    from vobiz_provider.testing.records import FakeRecording
     from vobiz_provider.testing.settings import FakeSettings
-    from vobiz_provider.testing.state import Recording
 
 _STANDARD_CODES = {
     400: "BAD_REQUEST",
@@ -91,8 +91,8 @@ def _ms(value: float, settings: FakeSettings) -> str | float:
     return f"{value:.5f}" if settings.ms_as_strings else value
 
 
-def recording_object(rec: Recording, settings: FakeSettings, url: str, auth_id: str) -> dict[str, Any]:
-    """A Recording object with exactly the fields of reference section 2.1."""
+def recording_object(rec: FakeRecording, settings: FakeSettings, url: str, auth_id: str) -> dict[str, Any]:
+    """A recording as the current docs show it, every field (docs/vobiz-api-quirks.md, row "Number fields")."""
     end_ms = rec.end_time.timestamp() * 1000
     duration_ms = rec.duration_s * 1000
     conference_name = rec.conference_name
@@ -120,8 +120,8 @@ def recording_object(rec: Recording, settings: FakeSettings, url: str, auth_id: 
     }
 
 
-def legacy_recording(rec: Recording, url: str, path: str, size: int) -> dict[str, Any]:
-    """The stale OLD/MID docs' list item."""
+def legacy_recording(rec: FakeRecording, url: str, path: str, size: int) -> dict[str, Any]:
+    """A list item as the older docs show it (docs/vobiz-api-quirks.md, row "List shape")."""
     return {
         "recording_id": rec.recording_id,
         "call_id": rec.call_uuid,

@@ -16,11 +16,12 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from vobiz_provider.constants import FILE_FORMATS
 from vobiz_provider.testing.faults import error_response
 from vobiz_provider.testing.listing import BadQuery, list_body
 from vobiz_provider.testing.media import media, storage
 from vobiz_provider.testing.render import conference_object, new_api_id, recording_object
-from vobiz_provider.testing.state import FILE_FORMATS, RecordingInProgressError
+from vobiz_provider.testing.state import RecordingInProgressError
 
 if TYPE_CHECKING:
     from vobiz_provider.testing.state import FakeState
@@ -64,7 +65,7 @@ def _name(params: dict[str, str]) -> str:
 
 
 async def conference_list(request: web.Request, state: FakeState, params: dict[str, str]) -> web.Response:
-    # CUR: the list "can be [] while rooms are live"; conference_list_mode="empty" plays that.
+    # The current docs: the list "can be [] while rooms are live"; conference_list_mode="empty" plays that.
     names = [] if state.settings.conference_list_mode == "empty" else list(state.rooms)
     return _json({"conferences": names, "api_id": new_api_id()})
 

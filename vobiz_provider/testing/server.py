@@ -290,7 +290,7 @@ class FakeVobizServer:
 
     @property
     def requests(self) -> list[LoggedRequest]:
-        """Requests received, oldest first (the last 1000; ``/_fake/`` ones are not logged)."""
+        """Requests received, oldest first (the last ``LOG_SIZE`` of ``state.py``; ``/_fake/`` ones are not logged)."""
         return self._state.logged()
 
     def clear_log(self) -> None:

@@ -1,6 +1,6 @@
 """Settings of the fake Vobiz server and the record of each request it answered.
 
-Vobiz's docs contradict each other (reference section 8); each setting below picks one side of
+Vobiz's docs contradict each other (docs/vobiz-api-quirks.md); each setting below picks one side of
 such a contradiction so a client can be tested against every documented variant.
 """
 
@@ -51,9 +51,9 @@ class FakeSettings:
     """Behaviour switches of :class:`~vobiz_provider.testing.FakeVobizServer`.
 
     :param start_mode: ``"current"``: start answers ``{"message": "async api spawned", "api_id"}``;
-        ``"legacy"``: it also returns ``recording_id`` and ``url`` (MID/OLD docs).
+        ``"legacy"``: it also returns ``recording_id`` and ``url`` (older docs).
     :param stop_idle_status: status of a stop on a live room with nothing recording; 204 (empty
-        body, SKILLS) or an error status with body ``"no active recording"`` (MID/OLD).
+        body, as the agent rules say) or an error status with body ``"no active recording"`` (older docs).
     :param start_when_recording_status: status of a start while already recording; an error
         status answers ``"recording already in progress"``, a 2xx answers like a normal start.
     :param list_filters: ``"honour"`` or ``"ignore"`` the list filters ``conference_name``

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from vobiz_provider.constants import FILE_FORMATS
 from vobiz_provider.testing.audio import AudioFile
+from vobiz_provider.testing.records import ActiveRecording, FakeRecording, Room
 from vobiz_provider.testing.render import as_utc, host_port, recording_object, utcnow
 from vobiz_provider.testing.settings import ROUTE_KEYS, FakeSettings
 
@@ -25,47 +27,11 @@ if TYPE_CHECKING:
     from vobiz_provider.testing.settings import LoggedRequest
 
 LOG_SIZE = 1000
-FILE_FORMATS = ("mp3", "wav")
 RECORDING_TYPES = ("conference", "call", "trunk", "extension")
 
 
 class RecordingInProgressError(RuntimeError):
     """Start was asked for a room that is already recording."""
-
-
-@dataclass
-class ActiveRecording:
-    recording_id: str
-    file_format: str
-    started_at: datetime
-    callback_url: str | None = None
-
-
-@dataclass
-class Room:
-    name: str
-    member_uuids: list[str]
-    conference_uuid: str
-    created_mono: float
-    duration_s: float | None = None
-    active: ActiveRecording | None = None
-
-
-@dataclass
-class Recording:
-    recording_id: str
-    conference_name: str | None
-    recording_type: str
-    file_format: str
-    call_uuid: str
-    duration_s: float
-    add_time: datetime
-    end_time: datetime
-    visible_at: float  # time.monotonic() from which the row is listed
-    file_at: float  # time.monotonic() from which the file is served
-    seq: int
-    from_number: str = "919624705678"
-    to_number: str = "+918065480000"
 
 
 @dataclass
@@ -79,7 +45,7 @@ class FakeState:
     settings: FakeSettings = field(default_factory=FakeSettings)
     lock: threading.RLock = field(default_factory=threading.RLock)
     rooms: dict[str, Room] = field(default_factory=dict)
-    recordings: dict[str, Recording] = field(default_factory=dict)
+    recordings: dict[str, FakeRecording] = field(default_factory=dict)
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     latency: dict[str, float] = field(default_factory=dict)
     drops: deque[int] = field(default_factory=deque)
@@ -108,7 +74,7 @@ class FakeState:
         if not name:
             raise ValueError("a room needs a name")
         if members < 1:
-            # Vobiz only knows rooms somebody has joined (reference section 3).
+            # Vobiz only knows rooms somebody has joined (docs/vobiz-api-quirks.md, row "Rooms").
             raise ValueError("a room has at least one member")
         if duration_s is not None and duration_s <= 0:
             raise ValueError("duration_s must be > 0")
@@ -146,7 +112,7 @@ class FakeState:
             delay = self.settings.processing_delay_s
             now, mono = utcnow(), time.monotonic()
             duration = room.duration_s or self.settings.recording_duration_s
-            self.recordings[active.recording_id] = Recording(
+            self.recordings[active.recording_id] = FakeRecording(
                 recording_id=active.recording_id,
                 conference_name=name,
                 recording_type="conference",
@@ -208,7 +174,7 @@ class FakeState:
             delay = 0.0 if ready else self.settings.processing_delay_s
             file_delay = 0.0 if ready else self.settings.file_delay_s
             when = as_utc(add_time) if add_time else utcnow() + timedelta(seconds=delay)
-            self.recordings[recording_id] = Recording(
+            self.recordings[recording_id] = FakeRecording(
                 recording_id=recording_id,
                 conference_name=conference_name,
                 recording_type=recording_type,
@@ -223,7 +189,7 @@ class FakeState:
             )
             return recording_id
 
-    def visible_recordings(self) -> list[Recording]:
+    def visible_recordings(self) -> list[FakeRecording]:
         """Rows the list shows now, newest first by add_time (ties: newest inserted first)."""
         now = time.monotonic()
         with self.lock:
@@ -237,12 +203,12 @@ class FakeState:
             for rec in self.visible_recordings()
         ]
 
-    def visible_recording(self, recording_id: str) -> Recording | None:
+    def visible_recording(self, recording_id: str) -> FakeRecording | None:
         with self.lock:
             rec = self.recordings.get(recording_id)
         return rec if rec is not None and rec.visible_at <= time.monotonic() else None
 
-    def downloadable(self, recording_id: str) -> Recording | None:
+    def downloadable(self, recording_id: str) -> FakeRecording | None:
         rec = self.visible_recording(recording_id)
         return rec if rec is not None and rec.file_at <= time.monotonic() else None
 
@@ -253,18 +219,18 @@ class FakeState:
             del self.recordings[recording_id]
             return True
 
-    def get_recording(self, recording_id: str) -> Recording:
+    def get_recording(self, recording_id: str) -> FakeRecording:
         with self.lock:
             try:
                 return self.recordings[recording_id]
             except KeyError:
                 raise KeyError(f"no recording {recording_id!r}") from None
 
-    def audio(self, rec: Recording) -> AudioFile:
+    def audio(self, rec: FakeRecording) -> AudioFile:
         kind = "mp3" if rec.file_format == "mp3" and self.settings.real_mp3 else "wav"
         return AudioFile(kind, rec.duration_s)
 
-    def content_type(self, rec: Recording, audio: AudioFile) -> str:
+    def content_type(self, rec: FakeRecording, audio: AudioFile) -> str:
         # WAV bytes under a .mp3 URL: labelled audio/mpeg only in the documented-quirk mode.
         if audio.kind == "wav" and rec.file_format == "mp3" and self.settings.wav_as_mp3:
             return "audio/mpeg"
@@ -277,17 +243,17 @@ class FakeState:
         host = self.settings.media_host or self.hosts[0]
         return f"http://{host_port(host, self.port)}{self.media_path(recording_id, file_format)}"
 
-    def recording_url(self, rec: Recording) -> str:
+    def recording_url(self, rec: FakeRecording) -> str:
         return self.media_url(rec.recording_id, rec.file_format)
 
-    def storage_url(self, rec: Recording) -> str:
+    def storage_url(self, rec: FakeRecording) -> str:
         token = secrets.token_urlsafe(16)
         with self.lock:
             self.storage_tokens[token] = rec.recording_id
         host = self.settings.storage_host or self.hosts[0]
         return f"http://{host_port(host, self.port)}/storage/{token}/{rec.recording_id}.{rec.file_format}"
 
-    def storage_lookup(self, token: str) -> Recording | None:
+    def storage_lookup(self, token: str) -> FakeRecording | None:
         with self.lock:
             recording_id = self.storage_tokens.get(token)
             return self.recordings.get(recording_id) if recording_id else None

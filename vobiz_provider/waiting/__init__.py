@@ -1,6 +1,7 @@
-"""Waiting for a recording file: the poll decision, its pacing and the trigger's event contract.
+"""Waiting for a recording file, below the sensor and the trigger that both use it.
 
-Light (the standard library and the provider's light modules): the sensor, which DAG files
-import at every parse, and the trigger both use it. ``lookup`` decides what one poll finds,
-``pacing`` how long to wait after it and when to give up, ``events`` what the trigger sends back.
+``wait`` decides (pure: what to ask next, what an answer means), ``polls`` asks (one poll with
+the sync hook, one with the async hook), ``schedule`` paces the polls and keeps the failure
+budget, ``events`` is the trigger's event contract. Light: the standard library and the
+provider's light modules, so DAG files may import it at parse time.
 """

@@ -1,7 +1,8 @@
 """The one event ``ConferenceRecordingTrigger`` sends back, built and read in one place.
 
 ``{"status": "success", "recording": {...}}`` (the recording as :meth:`Recording.to_dict` gives
-it), ``{"status": "timeout", "message": ...}`` or ``{"status": "error", "message": ...}``.
+it, and a ``"message"`` when the meeting's window held several recordings),
+``{"status": "timeout", "message": ...}`` or ``{"status": "error", "message": ...}``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from vobiz_provider.exceptions import UnreadableEventError
 from vobiz_provider.models import Recording
 
 
@@ -22,8 +24,11 @@ class WaitStatus(str, Enum):
     ERROR = "error"
 
 
-def success_event(recording: Recording) -> dict[str, Any]:
-    return {"status": WaitStatus.SUCCESS.value, "recording": recording.to_dict()}
+def success_event(recording: Recording, note: str | None = None) -> dict[str, Any]:
+    event: dict[str, Any] = {"status": WaitStatus.SUCCESS.value, "recording": recording.to_dict()}
+    if note:
+        event["message"] = note
+    return event
 
 
 def timeout_event(message: str) -> dict[str, Any]:
@@ -34,13 +39,10 @@ def error_event(message: str) -> dict[str, Any]:
     return {"status": WaitStatus.ERROR.value, "message": message}
 
 
-class UnreadableEventError(ValueError):
-    """An event this provider did not send (or of another version): it is refused, not guessed at."""
-
-
 @dataclass(frozen=True)
 class WaitOutcome:
-    """A validated event: the status, and the recording (success) or the message (timeout, error)."""
+    """A validated event: the status, the recording (success) and the message (timeout, error; for a
+    success, what to know about the choice, or empty)."""
 
     status: WaitStatus
     recording: Recording | None = None
@@ -62,8 +64,11 @@ def read_event(event: Any) -> WaitOutcome:
         data = event.get("recording")
         if not isinstance(data, Mapping):
             raise UnreadableEventError(f"a success event must carry the recording as a dict, got {data!r:.200}")
+        note = event.get("message") or ""
+        if not isinstance(note, str):
+            raise UnreadableEventError(f"a success event's message must be text, got {note!r:.200}")
         try:
-            return WaitOutcome(status, recording=Recording.from_dict(data))
+            return WaitOutcome(status, recording=Recording.from_dict(data), message=note)
         except (KeyError, TypeError, ValueError) as err:
             raise UnreadableEventError(f"the success event's recording cannot be read: {err!r}") from None
     message = event.get("message")

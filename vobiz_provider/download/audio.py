@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from enum import Enum
 
-from vobiz_provider.exceptions import VobizError
+from vobiz_provider.exceptions import AudioCheckError
 
 # Enough for every signature below (RIFF/WAVE needs 12 bytes, an MPEG frame header 2).
 HEADER_SIZE = 12
@@ -20,10 +20,6 @@ class AudioFormat(str, Enum):
 
     WAV = "wav"
     MP3 = "mp3"
-
-
-class AudioCheckError(VobizError):
-    """A downloaded file is not the audio it should be: unknown bytes, unreadable, wrong length."""
 
 
 def detect_format(header: bytes) -> AudioFormat:

@@ -4,6 +4,7 @@ Every outcome of a poll leads to a wait of at least the poll interval (never a t
 ``Retry-After`` stretches it. Failures that waiting cannot fix (401/403, a deleted recording,
 bad input, another 4xx) end the wait at once; 429 is waited out without counting as a failure;
 5xx, transport failures and malformed answers count against a budget of failures in a row.
+Pure (no clock, no sleep): any poll loop, sync or async, one wait or many, can use it.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 from enum import Enum
 
 from vobiz_provider.exceptions import (
+    PollingGaveUpError,
+    RecordingGoneError,
     VobizAuthError,
     VobizClientError,
     VobizConfigError,
     VobizError,
     VobizRateLimitError,
 )
-from vobiz_provider.waiting.lookup import RecordingGoneError
 
 # The cap of an exponentially growing interval when none is given: ten minutes, or the interval itself.
 DEFAULT_MAX_POLL_INTERVAL = 600.0
@@ -44,30 +46,41 @@ def classify(error: VobizError) -> FailureKind:
     return FailureKind.TRANSIENT
 
 
-class PollingGaveUpError(VobizError):
-    """Too many polls in a row failed."""
+def asked_wait(error: VobizError) -> float:
+    """Seconds Vobiz asked to wait (``Retry-After``) with this error; 0 when it did not say."""
+    return float(getattr(error, "retry_after", None) or 0.0)
 
 
-class Pacer:
+class PollSchedule:
     """The waits of one poll loop: the interval (growing by ``backoff`` per poll up to ``max_interval``),
-    stretched by ``Retry-After``, and the budget of failed polls in a row.
+    stretched by ``Retry-After``, the budget of failed polls in a row, and the deadline.
 
     :param interval: seconds between polls.
     :param backoff: factor the interval grows by after each poll; 1 keeps it constant.
     :param max_interval: the longest interval; default ten minutes (or ``interval`` if longer).
     :param max_failures: failed polls in a row after which the loop gives up.
+    :param deadline: seconds since the epoch after which no poll is made but a last one at the
+        deadline itself; None for a loop without an end.
     """
 
     def __init__(
-        self, interval: float, *, backoff: float = 1.0, max_interval: float | None = None, max_failures: int = 5
+        self,
+        interval: float,
+        *,
+        backoff: float = 1.0,
+        max_interval: float | None = None,
+        max_failures: int = 5,
+        deadline: float | None = None,
     ) -> None:
         check_pacing(interval, backoff, max_interval, max_failures)
         self.interval = float(interval)
         self.backoff = float(backoff)
         self.max_interval = max(self.interval, DEFAULT_MAX_POLL_INTERVAL if max_interval is None else max_interval)
         self.max_failures = max_failures
+        self.deadline = deadline
         self.failures = 0
         self._upcoming = self.interval
+        self._last_poll_made = False
 
     def _next(self) -> float:
         wait = self._upcoming
@@ -75,7 +88,7 @@ class Pacer:
         return wait
 
     def after_answer(self) -> float:
-        """A poll that got its answers (ready or not): the failure count starts again."""
+        """The wait after a poll that got its answers (ready or not): the failure count starts again."""
         self.failures = 0
         return self._next()
 
@@ -95,8 +108,18 @@ class Pacer:
                     status_code=error.status_code,
                     api_id=error.api_id,
                 ) from error
-        asked = getattr(error, "retry_after", None)
-        return max(self._next(), float(asked or 0.0))
+        return max(self._next(), asked_wait(error))
+
+    def sleep_before_next_poll(self, wait: float, now: float) -> float | None:
+        """How long to sleep before the next poll, or None when the wait is over (the last poll,
+        at the deadline, has been made). A wait that reaches past the deadline is cut to end there."""
+        if self.deadline is None:
+            return wait
+        remaining = self.deadline - now
+        if self._last_poll_made or remaining <= 0:
+            return None
+        self._last_poll_made = wait >= remaining
+        return min(wait, remaining)
 
 
 def check_pacing(interval: float, backoff: float, max_interval: float | None, max_failures: int) -> None:

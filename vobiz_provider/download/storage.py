@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar
 
-from vobiz_provider.exceptions import VobizConfigError
+from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -34,10 +34,6 @@ LOCAL_PROTOCOLS = ("file", "local")
 READ_CHUNK = 1024 * 1024
 # Hard links are how a file is placed without clobbering; these mean the filesystem has none.
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK})
-
-
-class DestinationExistsError(FileExistsError):
-    """The destination holds a different file and ``overwrite`` is off."""
 
 
 @dataclass(frozen=True)

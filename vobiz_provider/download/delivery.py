@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from vobiz_provider.audio import check_duration, read_duration, sniff_file
-from vobiz_provider.progress import InfoLog, ProgressLog
-from vobiz_provider.storage import Destination, Staging, exists_error
+from vobiz_provider.download.audio import check_duration, read_duration, sniff_file
+from vobiz_provider.download.progress import ProgressLog
+from vobiz_provider.download.storage import Destination, Staging, exists_error
+from vobiz_provider.exceptions import VobizUnexpectedSizeError
+from vobiz_provider.log import Log
 
 if TYPE_CHECKING:
     from vobiz_provider.hooks.vobiz import VobizHook
     from vobiz_provider.models import Recording
-
-
-class Log(InfoLog, Protocol):
-    def warning(self, msg: Any, /, *args: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -50,8 +48,8 @@ class DeliveredRecording:
 
 
 @dataclass(frozen=True)
-class Checks:
-    """What the file must satisfy besides its announced length.
+class ExpectedDuration:
+    """How long the recording should last, if the caller knows.
 
     :param expected_duration: seconds the recording should last, or None not to check.
     :param duration_tolerance: seconds it may differ; None means 10% of the expected duration.
@@ -67,7 +65,7 @@ def deliver(
     destination: Destination,
     *,
     overwrite: bool,
-    checks: Checks,
+    expected: ExpectedDuration,
     chunk_size: int,
     log: Log,
 ) -> DeliveredRecording:
@@ -75,18 +73,20 @@ def deliver(
     existing = None if overwrite else destination.existing_size()
     what = f"recording {recording.recording_id}"
     progress = ProgressLog(log, f"downloading {what}")
-
-    def on_progress(written: int, total: int | None) -> None:
-        if existing is not None and total is not None and total != existing:
-            detail = f"{existing:,} bytes there, the recording has {total:,}"
-            raise exists_error(destination.location, detail)
-        progress(written, total)
-
     with Staging(destination) as staging:
         started = time.monotonic()
-        transfer = hook.download_recording_file(
-            recording.recording_url, staging.sink, chunk_size=chunk_size, on_progress=on_progress
-        )
+        try:
+            # A file already there of another size is a different file: refused before a byte is read.
+            transfer = hook.download_recording_file(
+                recording.recording_url,
+                staging.sink,
+                chunk_size=chunk_size,
+                on_progress=progress,
+                expected_size=existing,
+            )
+        except VobizUnexpectedSizeError as err:
+            detail = f"{existing:,} bytes there, the recording has {err.announced:,}"
+            raise exists_error(destination.location, detail) from None
         log.info(
             "Downloaded %s in %.1f s: %s, resumed %d time(s)",
             what,
@@ -110,7 +110,7 @@ def deliver(
                 audio_format.value,
             )
         duration = read_duration(staging.staged, audio_format)
-        check_duration(duration, checks.expected_duration, checks.duration_tolerance)
+        check_duration(duration, expected.expected_duration, expected.duration_tolerance)
         if existing is None:
             staging.place(overwrite=overwrite)
     return DeliveredRecording(

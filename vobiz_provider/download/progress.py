@@ -4,31 +4,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+
+from vobiz_provider.log import Log
 
 MIB = 1024 * 1024
-
-
-class InfoLog(Protocol):
-    """Any logger: the stdlib's, Airflow's structlog-based one."""
-
-    def info(self, msg: Any, /, *args: Any) -> Any: ...
 
 
 class ProgressLog:
     """An ``on_progress(written, total)`` callback that logs only every ``interval`` seconds.
 
     :param log: where the lines go.
-    :param what: what is downloaded, for the line.
+    :param description: what is downloaded, for the line.
     :param interval: the least number of seconds between two lines.
     :param clock: the monotonic clock (a parameter for tests).
     """
 
     def __init__(
-        self, log: InfoLog, what: str, *, interval: float = 5.0, clock: Callable[[], float] = time.monotonic
+        self, log: Log, description: str, *, interval: float = 5.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.log = log
-        self.what = what
+        self.description = description
         self.interval = interval
         self.clock = clock
         self.started = clock()
@@ -39,7 +34,7 @@ class ProgressLog:
         if now - self._last < self.interval:
             return
         self._last = now
-        self.log.info("%s: %s", self.what, self.describe(written, total, now))
+        self.log.info("%s: %s", self.description, self.describe(written, total, now))
 
     def describe(self, written: int, total: int | None, now: float | None = None) -> str:
         elapsed = (self.clock() if now is None else now) - self.started

@@ -1,0 +1,275 @@
+"""What Vobiz's answers mean, for both hooks: the typed error of a failed answer, the file probe's
+verdict, and every documented shape of pages, recordings and conference lists.
+
+Pure functions over :class:`ApiReply`; no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from enum import Enum
+from typing import Any, NoReturn
+from urllib.parse import parse_qs, urlsplit
+
+from vobiz_provider.exceptions import (
+    VobizAuthError,
+    VobizClientError,
+    VobizNotFoundError,
+    VobizOutcomeUnknownError,
+    VobizRateLimitError,
+    VobizResponseError,
+    VobizServerError,
+)
+from vobiz_provider.hooks.api import ApiRequest
+from vobiz_provider.models import Recording
+
+# Bytes of an error body read for its message; a whole error page is never needed.
+ERROR_BODY_LIMIT = 2048
+
+
+@dataclass(frozen=True)
+class ApiReply:
+    """A complete answer: status, headers (lower-cased names) and body bytes."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+
+    def json(self, description: str) -> Any:
+        """The body as JSON; an empty or malformed body is a :class:`VobizResponseError`."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            snippet = self.body[:80].decode("utf-8", "replace")
+            raise VobizResponseError(
+                f"{description}: Vobiz answered {self.status} with a body that is not JSON: {snippet!r}",
+                status_code=self.status,
+            ) from None
+
+    def json_object(self, description: str) -> dict[str, Any]:
+        data = self.json(description)
+        if not isinstance(data, dict):
+            raise VobizResponseError(
+                f"{description}: expected a JSON object, got {type(data).__name__}", status_code=self.status
+            )
+        return data
+
+    def json_or_none(self, description: str) -> Any:
+        """The JSON, or None for an empty body (a 204)."""
+        return self.json(description) if self.body.strip() else None
+
+    def json_or_empty(self, description: str) -> dict[str, Any]:
+        """The JSON object, or ``{}`` for an empty body (a 204)."""
+        return self.json_object(description) if self.body.strip() else {}
+
+
+def lower_headers(headers: Any) -> dict[str, str]:
+    """Header names lower-cased, as :class:`ApiReply` holds them."""
+    return {str(key).lower(): str(value) for key, value in headers.items()}
+
+
+def body_limit(status: int, *, whole_body: bool) -> int | None:
+    """How much of an answer's body to read: all of it (None), an error's first bytes, or nothing
+    (a probe that succeeded: its body is the file)."""
+    if status >= 300:
+        return ERROR_BODY_LIMIT
+    return None if whole_body else 0
+
+
+# -- failed answers --------------------------------------------------------------------------------
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def api_id_of(data: Any) -> str | None:
+    """Vobiz's request id from either envelope (docs/vobiz-api-quirks.md, row "Errors")."""
+    if isinstance(data, Mapping):
+        value = data.get("api_id") or data.get("requestId")
+        return str(value) if value else None
+    return None
+
+
+def error_text(reply: ApiReply) -> str:
+    """Vobiz's own words from either error envelope, or a short body snippet; never whole bodies."""
+    data = _json_or_none(reply.body)
+    if data is None:
+        return reply.body[:120].decode("utf-8", "replace").strip()
+    if isinstance(data, Mapping):
+        error = data.get("error")
+        if isinstance(error, Mapping):  # {"status": "error", "error": {"code", "message"}}
+            return ": ".join(str(error[key]) for key in ("code", "message") if error.get(key))
+        if error:
+            return str(error)
+        if data.get("message"):
+            return str(data["message"])
+    return ""
+
+
+def retry_after_seconds(headers: Mapping[str, str], body: Any = None) -> float | None:
+    """``Retry-After`` as seconds or an HTTP date, else ``error.details.retryAfter`` from the body."""
+    value = headers.get("retry-after")
+    if value:
+        value = value.strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    if isinstance(body, Mapping) and isinstance(body.get("error"), Mapping):
+        details = body["error"].get("details")
+        if isinstance(details, Mapping) and isinstance(details.get("retryAfter"), (int, float)):
+            return max(0.0, float(details["retryAfter"]))
+    return None
+
+
+def raise_for_reply(request: ApiRequest, reply: ApiReply) -> None:
+    """Raise the typed error an answer of 400 or more stands for; a 2xx/3xx passes."""
+    status = reply.status
+    if status < 400:
+        return
+    body = _json_or_none(reply.body)
+    api_id = api_id_of(body)
+    said = error_text(reply) or None
+    # Parentheses, not brackets: Airflow's CLI prints messages through rich, which eats "[...]".
+    message = f"{request.description}: Vobiz answered {status}" + (f" ({said})" if said else "")
+    if api_id:
+        message += f", api_id {api_id}"
+    context: dict[str, Any] = {"status_code": status, "api_id": api_id, "detail": said}
+    if status in (401, 403):
+        hint = ". Check the Auth ID and Token of the connection (Vobiz also answers 401 for a wrongly cased path)"
+        raise VobizAuthError(message + hint, **context)
+    if status == 404:
+        raise VobizNotFoundError(message, **context)
+    if status == 429:
+        raise VobizRateLimitError(message, retry_after=retry_after_seconds(reply.headers, body), **context)
+    if status >= 500:
+        if not request.idempotent:
+            raise VobizOutcomeUnknownError(
+                message + "; the request may have taken effect, so it is not replayed: check the state in Vobiz",
+                **context,
+            )
+        raise VobizServerError(message, retry_after=retry_after_seconds(reply.headers, body), **context)
+    raise VobizClientError(message, **context)
+
+
+def raise_unless_file(request: ApiRequest, reply: ApiReply) -> None:
+    """A file request wants the bytes (200 or 206): any other answer raises its error."""
+    if reply.status < 300:
+        return
+    raise_for_reply(request, reply)
+    raise_unexpected(request, reply)
+
+
+class FileState(Enum):
+    """What one probe of a recording's file found."""
+
+    READY = "ready"
+    """The file answers: it can be downloaded."""
+    NOT_YET = "not_yet"
+    """404/410/416: Vobiz has not finished the file."""
+    PROBE_REFUSED = "probe_refused"
+    """The server refuses this kind of probe (HEAD answered 405/501): try the next one."""
+
+
+def file_state(request: ApiRequest, reply: ApiReply) -> FileState:
+    """A file probe's verdict; 401/403 and other failures raise their typed error."""
+    if reply.status in (200, 206):
+        return FileState.READY
+    if reply.status in (404, 410, 416):
+        return FileState.NOT_YET
+    if request.method == "HEAD" and reply.status in (405, 501):
+        return FileState.PROBE_REFUSED
+    raise_for_reply(request, reply)
+    return raise_unexpected(request, reply)
+
+
+def raise_unexpected(request: ApiRequest, reply: ApiReply) -> NoReturn:
+    raise VobizResponseError(f"{request.description}: unexpected status {reply.status}", status_code=reply.status)
+
+
+# -- parsing ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordingPage:
+    """One page of the list: its recordings and the offset of the next page (None on the last)."""
+
+    recordings: list[Recording]
+    next_offset: int | None
+
+
+def parse_recording_page(data: Mapping[str, Any], offset: int) -> RecordingPage:
+    """Parse ``{meta, objects}`` (current) or ``{recordings, pagination}`` (older docs;
+    docs/vobiz-api-quirks.md, rows "List shape" and "Pagination")."""
+    if isinstance(data.get("objects"), list):
+        items = data["objects"]
+        meta = data.get("meta")
+        meta = meta if isinstance(meta, Mapping) else {}
+        next_offset = _next_offset(meta.get("next"), offset, len(items))
+        total = meta.get("total_count")
+        if next_offset is None and meta.get("next") is None and isinstance(total, int) and total > offset + len(items):
+            next_offset = offset + len(items) if items else None
+    elif isinstance(data.get("recordings"), list):
+        items = data["recordings"]
+        pagination = data.get("pagination")
+        pagination = pagination if isinstance(pagination, Mapping) else {}
+        next_offset = offset + len(items) if pagination.get("has_more") and items else None
+        total = pagination.get("total")
+    else:
+        raise VobizResponseError(f"list recordings: no 'objects' or 'recordings' in keys {sorted(data)}")
+    if next_offset is not None and isinstance(total, int) and next_offset >= total:
+        # A "next" past the announced total (a server that ignores offset says "next" forever) ends the list.
+        next_offset = None
+    return RecordingPage([Recording.from_api(item) for item in items], next_offset)
+
+
+def _next_offset(next_link: Any, offset: int, count: int) -> int | None:
+    """Read the offset from ``meta.next`` ("/v1/Account/..." without "/api"), not the link's path."""
+    if not next_link or not count:
+        return None
+    query = parse_qs(urlsplit(str(next_link)).query)
+    try:
+        following = int(query["offset"][0])
+    except (KeyError, ValueError, IndexError):
+        following = offset + count
+    return following if following > offset else offset + count
+
+
+def parse_single_recording(data: Mapping[str, Any]) -> Recording:
+    """The flat object (current docs) or the ``{meta, objects: [one]}`` wrapper (older docs)."""
+    objects = data.get("objects")
+    if isinstance(objects, list):
+        if not objects:
+            raise VobizResponseError("get recording: the answer's 'objects' list is empty")
+        return Recording.from_api(objects[0])
+    return Recording.from_api(data)
+
+
+def parse_conference_names(data: Mapping[str, Any]) -> list[str]:
+    """``{"conferences": [...]}`` now; older examples show ``objects`` of ``{conference_name}``."""
+    if isinstance(data.get("conferences"), list):
+        return [str(name) for name in data["conferences"] if name]
+    if isinstance(data.get("objects"), list):
+        return [str(item["conference_name"]) for item in data["objects"] if item.get("conference_name")]
+    raise VobizResponseError(f"list live conferences: no conference list in keys {sorted(data)}")
+
+
+def optional_text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None

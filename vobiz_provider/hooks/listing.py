@@ -1,0 +1,149 @@
+"""The recording list, page by page (written once for both hooks), and the search for a meeting's recording.
+
+A hook drives either with the same two calls: ``next_request()`` until it is None, and
+``read(reply)`` for each answer. No I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from vobiz_provider.hooks import api
+from vobiz_provider.hooks.answers import ApiReply, RecordingPage, parse_recording_page
+from vobiz_provider.hooks.api import ApiRequest
+from vobiz_provider.instants import isoformat_utc, parse_instant
+from vobiz_provider.meeting_window import window_words
+from vobiz_provider.models import Recording
+
+
+def list_params(filters: Mapping[str, Any], offset: int, limit: int) -> dict[str, str | int]:
+    params: dict[str, str | int] = {k: v for k, v in filters.items() if v is not None}
+    params.update(limit=min(max(limit, 1), api.MAX_PAGE_SIZE), offset=offset)
+    return params
+
+
+def conference_filters(conference_name: str, since: datetime) -> dict[str, str]:
+    """Filters Vobiz may ignore, so results are checked here anyway (docs/vobiz-api-quirks.md, row "List filters")."""
+    return {
+        "conference_name": conference_name,
+        "add_time__gte": since.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+class RecordingPages:
+    """Paging through the recording list: which page to ask for next, and reading the answer.
+
+    :param auth_id: the account.
+    :param filters: query filters sent with every page.
+    :param page_size: recordings per page (at most :data:`~vobiz_provider.hooks.api.MAX_PAGE_SIZE`).
+    """
+
+    def __init__(self, auth_id: str, filters: Mapping[str, Any], page_size: int = api.MAX_PAGE_SIZE) -> None:
+        self.auth_id = auth_id
+        self.filters = dict(filters)
+        self.page_size = page_size
+        self.offset: int | None = 0
+
+    def next_request(self) -> ApiRequest | None:
+        """The request for the next page, or None after the last."""
+        if self.offset is None:
+            return None
+        return api.list_recordings(self.auth_id, list_params(self.filters, self.offset, self.page_size))
+
+    def read(self, reply: ApiReply) -> RecordingPage:
+        """Parse a page and move on to the next one."""
+        assert self.offset is not None, "read() after the last page"
+        page = parse_recording_page(reply.json_object("list recordings"), self.offset)
+        self.offset = page.next_offset
+        return page
+
+    def stop(self) -> None:
+        """Ask for no further page."""
+        self.offset = None
+
+
+@dataclass
+class RecordingSearch:
+    """Looks for the newest conference recording of one room added within ``[since, until]``, page by page.
+
+    It also remembers what else it saw, so a timeout can say why nothing matched, and every
+    recording of the room in the window (several when the recording was stopped and restarted).
+
+    :param conference_name: the room, case-sensitive as Vobiz treats it.
+    :param since: the earliest ``add_time`` that belongs to this meeting.
+    :param until: the latest ``add_time`` that belongs to this meeting; None: no upper bound.
+    """
+
+    conference_name: str
+    since: datetime
+    until: datetime | None = None
+    match: Recording | None = None
+    in_window: list[Recording] = field(default_factory=list)
+    newest_other: Recording | None = None
+    earlier_of_room: int = 0
+    later_of_room: int = 0
+    seen: int = 0
+    _descending: bool = True
+    _last_time: datetime | None = field(default=None, repr=False)
+
+    @classmethod
+    def within(cls, conference_name: str, since: datetime | str, until: datetime | str | None) -> RecordingSearch:
+        """A search of ``[since, until]`` (ISO-8601 strings or datetimes; no upper bound when ``until`` is None)."""
+        last = None if until is None else parse_instant(until, field="until")
+        return cls(conference_name, parse_instant(since, field="since"), last)
+
+    def pages(self, auth_id: str) -> RecordingPages:
+        """The list pages this search reads, with the room and ``since`` as filters."""
+        return RecordingPages(auth_id, conference_filters(self.conference_name, self.since))
+
+    def add_page(self, page: RecordingPage) -> bool:
+        """Take one page in; return whether another page can still hold a match."""
+        for rec in page.recordings:
+            self.seen += 1
+            if self._last_time is not None and rec.add_time > self._last_time:
+                self._descending = False
+            self._last_time = rec.add_time
+            if rec.conference_name == self.conference_name and rec.is_conference:
+                if rec.add_time < self.since:
+                    self.earlier_of_room += 1
+                elif self.until is not None and rec.add_time > self.until:
+                    self.later_of_room += 1
+                else:
+                    self.in_window.append(rec)
+                    if self.match is None or rec.add_time > self.match.add_time:
+                        self.match = rec
+            elif self.newest_other is None or rec.add_time > self.newest_other.add_time:
+                self.newest_other = rec
+        if page.next_offset is None:
+            return False
+        # Vobiz lists newest first (not documented, so checked): once a page ends before ``since``
+        # in a list that is still descending, no later page can hold this meeting's recording.
+        return not (self._descending and self._last_time is not None and self._last_time < self.since)
+
+    def read(self, pages: RecordingPages, reply: ApiReply) -> None:
+        """Take the answer for ``pages.next_request()`` in; stop ``pages`` once no match can follow."""
+        if not self.add_page(pages.read(reply)):
+            pages.stop()
+
+    def describe(self) -> str:
+        """What was looked for and what was seen, for a timeout message."""
+        text = f"no recording of {self.conference_name!r} {window_words(self.since, self.until)}"
+        if self.newest_other is not None:
+            other = self.newest_other
+            label = other.conference_name or other.recording_type or "unnamed"
+            text += f"; newest seen: {label!r} at {isoformat_utc(other.add_time)}"
+        else:
+            text += f"; {self.seen} recordings seen"
+        if self.earlier_of_room:
+            text += f"; {self.earlier_of_room} recordings of {self.conference_name!r} before since"
+        if self.later_of_room:
+            text += f"; {self.later_of_room} recordings of {self.conference_name!r} after until (later meetings)"
+        return text
+
+    def others_in_window(self) -> list[Recording]:
+        """The room's other recordings in the window, newest first: the meeting's earlier parts."""
+        rest = [rec for rec in self.in_window if rec is not self.match]
+        return sorted(rest, key=lambda rec: rec.add_time, reverse=True)

@@ -1,0 +1,41 @@
+"""One poll of a wait: the sync one (the sensor, on the worker) and the async one (the trigger),
+side by side. Each asks what :class:`~vobiz_provider.waiting.wait.RecordingWait` wants to know,
+with the matching hook call, and hands the answer back; the hooks are imported only for types.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vobiz_provider.exceptions import VobizNotFoundError
+from vobiz_provider.waiting.wait import RecordingWait, RowById, RowInRoom
+
+if TYPE_CHECKING:
+    from vobiz_provider.hooks.vobiz import VobizAsyncHook, VobizHook
+    from vobiz_provider.models import Recording
+
+
+def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
+    """Find the row unless known, then probe its file: the ready recording, or None."""
+    question = wait.next_question()
+    if isinstance(question, RowById):
+        try:
+            wait.read_row(hook.get_recording(question.recording_id))
+        except VobizNotFoundError as missing:
+            wait.read_missing_row(missing)
+    elif isinstance(question, RowInRoom):
+        wait.read_search(hook.find_conference_recording(question.conference_name, question.since, question.until))
+    return None if wait.row is None else wait.read_file(hook.recording_file_ready(wait.row))
+
+
+async def poll_async(hook: VobizAsyncHook, wait: RecordingWait) -> Recording | None:
+    """The same poll with the async hook."""
+    question = wait.next_question()
+    if isinstance(question, RowById):
+        try:
+            wait.read_row(await hook.get_recording(question.recording_id))
+        except VobizNotFoundError as missing:
+            wait.read_missing_row(missing)
+    elif isinstance(question, RowInRoom):
+        wait.read_search(await hook.find_conference_recording(question.conference_name, question.since, question.until))
+    return None if wait.row is None else wait.read_file(await hook.recording_file_ready(wait.row))
