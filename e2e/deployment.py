@@ -84,6 +84,8 @@ class Deployment:
                 "AIRFLOW__API__BASE_URL": self.api.base_url,
                 "AIRFLOW__API__WORKERS": "1",
                 "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+                # Tasks report to the api-server; its 5 s default fails a task on a busy machine.
+                "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
                 # Runs start only when a case triggers one: the example DAGs keep their real
                 # schedules, and unpausing them must not start a run of the scheduler's own.

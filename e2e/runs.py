@@ -140,7 +140,7 @@ def _watch(
             alive()
         if time.monotonic() > deadline:
             raise TimeoutError(f"run {run_id} of {dag_id} still {watched.final['state']} after {bound_s:.0f} s")
-        time.sleep(0.5)
+        time.sleep(1.0)  # the api-server also serves the tasks: poll it gently
 
 
 def task_error(log_root: Path, watched: Watched, ti: dict[str, Any]) -> str:
