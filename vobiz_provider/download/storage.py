@@ -7,7 +7,9 @@ mutagen), uploaded after verification with one PUT straight to the destination's
 store makes an upload visible only once it is complete (S3's PUT and multipart completion are
 atomic), so no temporary object is needed, and without ``overwrite`` the PUT is conditional
 (``If-None-Match: *`` on S3) so a file that appeared meanwhile is never replaced. Every failure
-removes the staging file and any folder created for it.
+removes the staging file and any folder created for it. A process killed outright (SIGKILL, a
+lost worker) cleans nothing up: its local staging file is locked while it writes, so the next
+download of the same destination finds it unlocked and removes it.
 
 A destination may end in a ``{format}`` placeholder (``/meetings/standup.{format}``): the file
 is named for the format its bytes have (``standup.wav``), decided after the download.
@@ -16,8 +18,10 @@ is named for the format its bytes have (``standup.wav``), decided after the down
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import os
+import re
 import secrets
 import string
 import tempfile
@@ -264,11 +268,40 @@ def _temp_name(name: str) -> str:
     return f".{short}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
 
 
+_TEMP_TAIL = len(secrets.token_hex(6) + TEMP_SUFFIX)  # what _temp_name adds after ".<name>."
+
+
 def _create_beside(destination: Path) -> tuple[Path, BinaryIO]:
-    """A new hidden file next to ``destination``; O_EXCL, and the umask decides its mode as for any file."""
+    """A new hidden file next to ``destination``, locked while open; O_EXCL, and the umask decides its mode."""
+    _remove_abandoned(destination)
     path = destination.with_name(_temp_name(destination.name))
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+    # The kernel drops the lock when the file is closed or its process dies, however it dies.
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     return path, os.fdopen(fd, "w+b")
+
+
+def _remove_abandoned(destination: Path) -> None:
+    """Remove staging files of ``destination`` that no live download holds (their writer was killed)."""
+    ours = re.compile(re.escape(_temp_name(destination.name)[:-_TEMP_TAIL]) + r"[0-9a-f]{12}" + re.escape(TEMP_SUFFIX))
+    try:
+        names = [name for name in os.listdir(destination.parent) if ours.fullmatch(name)]
+    except FileNotFoundError:
+        return
+    for name in names:
+        path = destination.parent / name
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a download in progress holds it
+        else:
+            path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
 
 def exists_error(location: str, detail: str = "") -> DestinationExistsError:
