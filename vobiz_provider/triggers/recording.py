@@ -24,11 +24,9 @@ from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
     from vobiz_provider.hooks.vobiz import VobizAsyncHook
+    from vobiz_provider.triggers.shared_polling import ListShare
 
 __all__ = ["ConferenceRecordingTrigger"]
-
-# The trigger's own loop is the retry: a request that fails is not repeated inside the hook.
-HOOK_MAX_RETRIES = 0
 
 
 def _epoch(value: float | str, field: str) -> float:
@@ -46,9 +44,12 @@ class ConferenceRecordingTrigger(BaseTrigger):
     Looks the recording up by id, or as the newest conference recording of a room added within
     ``[since, until]`` (the meeting's window); once its row is found, only its file is probed (HEAD, else a one-byte
     ranged GET, with the scoped credentials). One :class:`~vobiz_provider.hooks.vobiz.VobizAsyncHook`
-    (one HTTP session, kept alive) serves the whole wait; the connection is looked up once,
+    (one HTTP session, kept alive) serves every wait on the same connection in the triggerer's
+    event loop, and the waits for rooms share one read of the recording list per interval
+    (:mod:`~vobiz_provider.triggers.shared_polling`); the connection is looked up once,
     asynchronously. Every poll is followed by a sleep of at least the poll interval, on errors
-    too, stretched by ``Retry-After``; a last poll is made at the deadline.
+    too, stretched by ``Retry-After``; the last poll is made at the deadline, or one interval after
+    the previous poll if that is later.
 
     Sends exactly one event: ``{"status": "success", "recording": {...}}``,
     ``{"status": "timeout", "message": ...}`` (what was looked for and what was seen) or
@@ -128,22 +129,27 @@ class ConferenceRecordingTrigger(BaseTrigger):
         yield TriggerEvent(await self._wait())
 
     async def _wait(self) -> dict[str, Any]:
-        """The wait's outcome as an event payload; the hook's session is closed on every path (cancel too)."""
-        from vobiz_provider.hooks.vobiz import VobizAsyncHook
+        """The wait's outcome as an event payload; it leaves the shared account on every path (cancel too)."""
+        from vobiz_provider.triggers.shared_polling import shared_account
 
-        hook = VobizAsyncHook(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
-        try:
+        async with shared_account(self.vobiz_conn_id) as account:
             try:
-                await hook.get_settings()
+                await account.settings()
             except Exception as err:  # a missing or invalid connection: no poll can succeed
                 return error_event(
                     f"Cannot wait for {self.target.describe()}: connection {self.vobiz_conn_id!r}: {err}"
                 )
-            return await self._poll(hook)
-        finally:
-            await hook.close()
+            share = None
+            if self.target.recording_id is None:
+                assert self.target.since is not None  # from_inputs guarantees it when there is no id
+                share = account.share(self.target.since, self.poll_interval)
+            try:
+                return await self._poll(account.hook, share)
+            finally:
+                if share is not None:
+                    share.leave()
 
-    async def _poll(self, hook: VobizAsyncHook) -> dict[str, Any]:
+    async def _poll(self, hook: VobizAsyncHook, share: ListShare | None) -> dict[str, Any]:
         """Poll until the file is ready, the wait fails or the deadline passes; paced on every path."""
         wait = RecordingWait(self.target, seen=self.recording_seen)
         schedule = PollSchedule(
@@ -158,7 +164,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
         last_error: VobizError | None = None
         while True:
             try:
-                recording = await poll_async(hook, wait)
+                recording = await poll_async(hook, wait, share)
             except VobizError as err:
                 try:
                     pause = schedule.after_failure(err)
