@@ -8,6 +8,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --locked --no-sync
 PORT ?= 8765
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -36,7 +37,10 @@ demo: $(STAMP)
 fake-server: $(STAMP)
 	$(RUN) python -m vobiz_provider.testing --port $(PORT)
 
+# The download benchmark's baseline is `curl -o FILE` then `openssl dgst -sha256 FILE`.
 bench: $(STAMP)
+	command -v curl >/dev/null && command -v openssl >/dev/null || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends curl openssl; }
 	$(RUN) python -m benchmarks
 
 clean:
