@@ -7,6 +7,7 @@ with this module; the async hook (and aiohttp) load when the trigger runs.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -162,6 +163,8 @@ class ConferenceRecordingTrigger(BaseTrigger):
         if self.first_poll_at is not None:
             await asyncio.sleep(max(0.0, min(self.first_poll_at, self.deadline) - time.time()))
         last_error: VobizError | None = None
+        # Asked once: a structlog debug call costs microseconds even when filtered, on every poll of every wait.
+        debug = self.log.isEnabledFor(logging.DEBUG)
         while True:
             try:
                 recording = await poll_async(hook, wait, share)
@@ -180,7 +183,8 @@ class ConferenceRecordingTrigger(BaseTrigger):
                         self.log.warning("%s", several)
                     return success_event(recording, several)
                 pause, last_error = schedule.after_answer(), None
-                self.log.debug("Not ready: %s; polling again in %.1f s", wait.describe(), pause)
+                if debug:
+                    self.log.debug("Not ready: %s; polling again in %.1f s", wait.describe(), pause)
             sleep = schedule.sleep_before_next_poll(pause, time.time())
             if sleep is None:
                 return timeout_event(self._timeout_message(wait, last_error))

@@ -81,6 +81,8 @@ class SharedList:
         paused = read is not None and time.time() < self._paused_until
         if read is None or not (fits or paused):
             read = self._start(min(since, *self._since) if self._since else since)
+        if read.outcome.done():  # most waits take a finished read: no await, no new future
+            return read.outcome.result(), read.started
         # Shielded: a wait cancelled while the read runs does not cancel it for the others.
         return await asyncio.shield(read.outcome), read.started
 
