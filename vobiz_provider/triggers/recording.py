@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 __all__ = ["ConferenceRecordingTrigger"]
 
 
+# The coarsest grid polls are woken on (seconds).
+MAX_WAKE_GRID = 1.0
+
+
 def _epoch(value: float | str, field: str) -> float:
     """Seconds since the epoch from a number or an ISO-8601 instant."""
     if isinstance(value, str):
@@ -37,6 +42,15 @@ def _epoch(value: float | str, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise VobizConfigError(f"{field} must be seconds since the epoch or an ISO-8601 instant, got {value!r}")
     return float(value)
+
+
+def _on_grid(sleep: float, interval: float) -> float:
+    """``sleep`` stretched to end on a grid of a tenth of the interval (a second at most), so a
+    triggerer's many waits wake together a few dozen times per interval, not one by one (each
+    lone wake-up of the loop costs more CPU than the poll it makes)."""
+    tick = min(MAX_WAKE_GRID, interval / 10)
+    now = asyncio.get_running_loop().time()
+    return math.ceil((now + sleep) / tick) * tick - now
 
 
 class ConferenceRecordingTrigger(BaseTrigger):
@@ -188,7 +202,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
             sleep = schedule.sleep_before_next_poll(pause, time.time())
             if sleep is None:
                 return timeout_event(self._timeout_message(wait, last_error))
-            await asyncio.sleep(sleep)
+            await asyncio.sleep(_on_grid(sleep, self.poll_interval))
 
     def _timeout_message(self, wait: RecordingWait, last_error: VobizError | None) -> str:
         deadline = datetime.fromtimestamp(self.deadline, tz=timezone.utc).replace(microsecond=0)
