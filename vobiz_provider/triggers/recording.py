@@ -63,8 +63,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
     event loop, and the waits for rooms share one read of the recording list per interval
     (:mod:`~vobiz_provider.triggers.shared_polling`); the connection is looked up once,
     asynchronously. Every poll is followed by a sleep of at least the poll interval, on errors
-    too, stretched by ``Retry-After``; the last poll is made at the deadline, or one interval after
-    the previous poll if that is later.
+    too, stretched by ``Retry-After``; a last poll is made at the deadline.
 
     Sends exactly one event: ``{"status": "success", "recording": {...}}``,
     ``{"status": "timeout", "message": ...}`` (what was looked for and what was seen) or

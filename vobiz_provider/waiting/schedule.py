@@ -59,8 +59,8 @@ class PollSchedule:
     :param backoff: factor the interval grows by after each poll; 1 keeps it constant.
     :param max_interval: the longest interval; default ten minutes (or ``interval`` if longer).
     :param max_failures: failed polls in a row after which the loop gives up.
-    :param deadline: seconds since the epoch after which no poll is made but a last one, at the
-        deadline or an interval after the previous poll; None for a loop without an end.
+    :param deadline: seconds since the epoch after which no poll is made but a last one at the
+        deadline itself; None for a loop without an end.
     """
 
     def __init__(
@@ -80,11 +80,10 @@ class PollSchedule:
         self.deadline = deadline
         self.failures = 0
         self._upcoming = self.interval
-        self._paced = self.interval
         self._last_poll_made = False
 
     def _next(self) -> float:
-        wait = self._paced = self._upcoming
+        wait = self._upcoming
         self._upcoming = min(wait * self.backoff, self.max_interval)
         return wait
 
@@ -112,22 +111,15 @@ class PollSchedule:
         return max(self._next(), asked_wait(error))
 
     def sleep_before_next_poll(self, wait: float, now: float) -> float | None:
-        """How long to sleep before the next poll, or None when the wait is over (its last poll made).
-
-        Polls keep their pace up to the deadline; the first poll at or after it is the last. So the
-        last poll is at the deadline, or one interval after the previous poll if that is later:
-        never two polls less than an interval apart, and the wait ends at most one interval after
-        its deadline. A ``Retry-After`` that reaches past that is cut there.
-        """
+        """How long to sleep before the next poll, or None when the wait is over (the last poll,
+        at the deadline, has been made). A wait that reaches past the deadline is cut to end there."""
         if self.deadline is None:
             return wait
         remaining = self.deadline - now
         if self._last_poll_made or remaining <= 0:
             return None
-        if wait < remaining:
-            return wait
-        self._last_poll_made = True
-        return max(remaining, min(wait, self._paced))
+        self._last_poll_made = wait >= remaining
+        return min(wait, remaining)
 
 
 def check_pacing(interval: float, backoff: float, max_interval: float | None, max_failures: int) -> None:
