@@ -24,6 +24,7 @@ BENCHMARKS = {
     "scale": "scale",
     "trigger-memory": "trigger_memory",
     "trigger-pacing": "trigger_pacing",
+    "watchers": "watchers",
     "download": "download",
     "dag-parse": "dag_parse",
 }
