@@ -6,7 +6,7 @@ A hook drives either with the same two calls: ``next_request()`` until it is Non
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -29,8 +29,36 @@ def conference_filters(conference_name: str, since: datetime) -> dict[str, str]:
     """Filters Vobiz may ignore, so results are checked here anyway (docs/vobiz-api-quirks.md, row "List filters")."""
     return {
         "conference_name": conference_name,
-        "add_time__gte": since.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        **since_filters(since),
     }
+
+
+def since_filters(since: datetime) -> dict[str, str]:
+    """The ``add_time`` filter alone: a list read back to ``since`` for every room (Vobiz may ignore it)."""
+    return {"add_time__gte": since.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")}
+
+
+class ListOrder:
+    """Whether the list is still newest first, and so whether a later page can hold rows at or after a time."""
+
+    __slots__ = ("descending", "last_time")
+
+    def __init__(self) -> None:
+        self.descending = True
+        self.last_time: datetime | None = None
+
+    def see(self, rec: Recording) -> None:
+        if self.last_time is not None and rec.add_time > self.last_time:
+            self.descending = False
+        self.last_time = rec.add_time
+
+    def more_pages(self, page: RecordingPage, since: datetime) -> bool:
+        """Whether a page after ``page`` may hold rows added at or after ``since``."""
+        if page.next_offset is None:
+            return False
+        # Vobiz lists newest first (not documented, so checked): once a page ends before ``since``
+        # in a list that is still descending, no later page can hold a row at or after it.
+        return not (self.descending and self.last_time is not None and self.last_time < since)
 
 
 class RecordingPages:
@@ -86,8 +114,7 @@ class RecordingSearch:
     earlier_of_room: int = 0
     later_of_room: int = 0
     seen: int = 0
-    _descending: bool = True
-    _last_time: datetime | None = field(default=None, repr=False)
+    _order: ListOrder = field(default_factory=lambda: ListOrder(), repr=False)
 
     @classmethod
     def within(cls, conference_name: str, since: datetime | str, until: datetime | str | None) -> RecordingSearch:
@@ -101,11 +128,14 @@ class RecordingSearch:
 
     def add_page(self, page: RecordingPage) -> bool:
         """Take one page in; return whether another page can still hold a match."""
-        for rec in page.recordings:
+        self.add_rows(page.recordings)
+        return self._order.more_pages(page, self.since)
+
+    def add_rows(self, rows: Iterable[Recording]) -> None:
+        """Take rows in, in the list's order."""
+        for rec in rows:
             self.seen += 1
-            if self._last_time is not None and rec.add_time > self._last_time:
-                self._descending = False
-            self._last_time = rec.add_time
+            self._order.see(rec)
             if rec.conference_name == self.conference_name and rec.is_conference:
                 if rec.add_time < self.since:
                     self.earlier_of_room += 1
@@ -117,11 +147,6 @@ class RecordingSearch:
                         self.match = rec
             elif self.newest_other is None or rec.add_time > self.newest_other.add_time:
                 self.newest_other = rec
-        if page.next_offset is None:
-            return False
-        # Vobiz lists newest first (not documented, so checked): once a page ends before ``since``
-        # in a list that is still descending, no later page can hold this meeting's recording.
-        return not (self._descending and self._last_time is not None and self._last_time < self.since)
 
     def read(self, pages: RecordingPages, reply: ApiReply) -> None:
         """Take the answer for ``pages.next_request()`` in; stop ``pages`` once no match can follow."""
@@ -147,3 +172,62 @@ class RecordingSearch:
         """The room's other recordings in the window, newest first: the meeting's earlier parts."""
         rest = [rec for rec in self.in_window if rec is not self.match]
         return sorted(rest, key=lambda rec: rec.add_time, reverse=True)
+
+
+class RecordingIndex:
+    """The recording list read once back to ``since``, conference recordings grouped by room: one
+    read of the list answers the searches of every room waited for on the account.
+
+    :param since: the earliest ``add_time`` the read must reach.
+    """
+
+    def __init__(self, since: datetime) -> None:
+        self.since = since
+        self.by_room: dict[str, list[Recording]] = {}
+        self.seen = 0
+        # The newest row, and the newest whose (room, kind) differs from it: the newest "other" of any room.
+        self.newest: Recording | None = None
+        self.newest_else: Recording | None = None
+        self._order = ListOrder()
+
+    def pages(self, auth_id: str) -> RecordingPages:
+        """The list pages this read asks for, with ``since`` as the only filter."""
+        return RecordingPages(auth_id, since_filters(self.since))
+
+    def add_page(self, page: RecordingPage) -> bool:
+        """Take one page in; return whether another page can still hold rows at or after ``since``."""
+        for rec in page.recordings:
+            self.seen += 1
+            self._order.see(rec)
+            if rec.is_conference and rec.conference_name:
+                self.by_room.setdefault(rec.conference_name, []).append(rec)
+            self._note_newest(rec)
+        return self._order.more_pages(page, self.since)
+
+    def _note_newest(self, rec: Recording) -> None:
+        newest = self.newest
+        if newest is None or rec.add_time > newest.add_time:
+            if newest is not None and _kind(newest) != _kind(rec):
+                self.newest_else = newest
+            self.newest = rec
+        elif _kind(rec) != _kind(newest) and (self.newest_else is None or rec.add_time > self.newest_else.add_time):
+            self.newest_else = rec
+
+    def read(self, pages: RecordingPages, reply: ApiReply) -> None:
+        """Take the answer for ``pages.next_request()`` in; stop ``pages`` once past ``since``."""
+        if not self.add_page(pages.read(reply)):
+            pages.stop()
+
+    def search(self, conference_name: str, since: datetime, until: datetime | None) -> RecordingSearch:
+        """What a search of the room would have found in the same list (``since`` not before the index's)."""
+        search = RecordingSearch(conference_name, since, until)
+        search.add_rows(self.by_room.get(conference_name, ()))
+        search.seen = self.seen
+        newest = self.newest
+        of_room = newest is not None and _kind(newest) == (conference_name, True)
+        search.newest_other = self.newest_else if of_room else newest
+        return search
+
+
+def _kind(rec: Recording) -> tuple[str | None, bool]:
+    return rec.conference_name, rec.is_conference

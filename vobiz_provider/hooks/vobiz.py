@@ -39,7 +39,7 @@ from vobiz_provider.hooks.answers import (
     raise_unless_file,
 )
 from vobiz_provider.hooks.api import ApiRequest
-from vobiz_provider.hooks.listing import RecordingPages, RecordingSearch
+from vobiz_provider.hooks.listing import RecordingIndex, RecordingPages, RecordingSearch
 from vobiz_provider.hooks.policy import RetryPolicy, first_hop, next_hop, transport_failure
 from vobiz_provider.hooks.settings import ConnectionLike, HookOptions, VobizSettings
 from vobiz_provider.hooks.transfer import ResumableTransfer
@@ -282,6 +282,14 @@ class VobizHook(_VobizHookBase, BaseHook):
             search.read(pages, self._call(request))
         return search
 
+    def index_recordings(self, since: datetime) -> RecordingIndex:
+        """The list read back to ``since``, conference recordings grouped by room (one read for many searches)."""
+        index = RecordingIndex(since)
+        pages = index.pages(self.get_settings().auth_id)
+        while (request := pages.next_request()) is not None:
+            index.read(pages, self._call(request))
+        return index
+
     def recording_file_ready(self, recording: Recording | str) -> bool:
         """Whether the file answers (HEAD, else a one-byte ranged GET), following redirects.
 
@@ -493,6 +501,14 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         while (request := pages.next_request()) is not None:
             search.read(pages, await self._call(request))
         return search
+
+    async def index_recordings(self, since: datetime) -> RecordingIndex:
+        """The same read of the list with the async hook: conference recordings since ``since``, by room."""
+        index = RecordingIndex(since)
+        pages = index.pages((await self.get_settings()).auth_id)
+        while (request := pages.next_request()) is not None:
+            index.read(pages, await self._call(request))
+        return index
 
     async def recording_file_ready(self, recording: Recording | str) -> bool:
         """Whether the file answers (HEAD, else a one-byte ranged GET); 404 means not yet."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -32,11 +34,13 @@ from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 if TYPE_CHECKING:
     from vobiz_provider.hooks.vobiz import VobizAsyncHook
     from vobiz_provider.models import Recording
+    from vobiz_provider.triggers.shared_polling import ListShare
 
 __all__ = ["ConferenceRecordingTrigger", "VobizRecordingEventTrigger"]
 
-# The trigger's own loop is the retry: a request that fails is not repeated inside the hook.
-HOOK_MAX_RETRIES = 0
+
+# The coarsest grid polls are woken on (seconds).
+MAX_WAKE_GRID = 1.0
 
 
 def _epoch(value: float | str, field: str) -> float:
@@ -48,13 +52,24 @@ def _epoch(value: float | str, field: str) -> float:
     return float(value)
 
 
+def _on_grid(sleep: float, interval: float) -> float:
+    """``sleep`` stretched to end on a grid of a tenth of the interval (a second at most), so a
+    triggerer's many waits wake together a few dozen times per interval, not one by one (each
+    lone wake-up of the loop costs more CPU than the poll it makes)."""
+    tick = min(MAX_WAKE_GRID, interval / 10)
+    now = asyncio.get_running_loop().time()
+    return math.ceil((now + sleep) / tick) * tick - now
+
+
 class ConferenceRecordingTrigger(BaseTrigger):
     """Poll Vobiz until a recording's file answers, then send one event.
 
     Looks the recording up by id, or as the newest conference recording of a room added within
     ``[since, until]`` (the meeting's window); once its row is found, only its file is probed (HEAD, else a one-byte
     ranged GET, with the scoped credentials). One :class:`~vobiz_provider.hooks.vobiz.VobizAsyncHook`
-    (one HTTP session, kept alive) serves the whole wait; the connection is looked up once,
+    (one HTTP session, kept alive) serves every wait on the same connection in the triggerer's
+    event loop, and the waits for rooms share one read of the recording list per interval
+    (:mod:`~vobiz_provider.triggers.shared_polling`); the connection is looked up once,
     asynchronously. Every poll is followed by a sleep of at least the poll interval, on errors
     too, stretched by ``Retry-After``; a last poll is made at the deadline.
 
@@ -136,22 +151,27 @@ class ConferenceRecordingTrigger(BaseTrigger):
         yield TriggerEvent(await self._wait())
 
     async def _wait(self) -> dict[str, Any]:
-        """The wait's outcome as an event payload; the hook's session is closed on every path (cancel too)."""
-        from vobiz_provider.hooks.vobiz import VobizAsyncHook
+        """The wait's outcome as an event payload; it leaves the shared account on every path (cancel too)."""
+        from vobiz_provider.triggers.shared_polling import shared_account
 
-        hook = VobizAsyncHook(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
-        try:
+        async with shared_account(self.vobiz_conn_id) as account:
             try:
-                await hook.get_settings()
+                await account.settings()
             except Exception as err:  # a missing or invalid connection: no poll can succeed
                 return error_event(
                     f"Cannot wait for {self.target.describe()}: connection {self.vobiz_conn_id!r}: {err}"
                 )
-            return await self._poll(hook)
-        finally:
-            await hook.close()
+            share = None
+            if self.target.recording_id is None:
+                assert self.target.since is not None  # from_inputs guarantees it when there is no id
+                share = account.share(self.target.since, self.poll_interval)
+            try:
+                return await self._poll(account.hook, share)
+            finally:
+                if share is not None:
+                    share.leave()
 
-    async def _poll(self, hook: VobizAsyncHook) -> dict[str, Any]:
+    async def _poll(self, hook: VobizAsyncHook, share: ListShare | None) -> dict[str, Any]:
         """Poll until the file is ready, the wait fails or the deadline passes; paced on every path."""
         wait = RecordingWait(self.target, seen=self.recording_seen)
         schedule = PollSchedule(
@@ -164,9 +184,11 @@ class ConferenceRecordingTrigger(BaseTrigger):
         if self.first_poll_at is not None:
             await asyncio.sleep(max(0.0, min(self.first_poll_at, self.deadline) - time.time()))
         last_error: VobizError | None = None
+        # Asked once: a structlog debug call costs microseconds even when filtered, on every poll of every wait.
+        debug = self.log.isEnabledFor(logging.DEBUG)
         while True:
             try:
-                recording = await poll_async(hook, wait)
+                recording = await poll_async(hook, wait, share)
             except VobizError as err:
                 try:
                     pause = schedule.after_failure(err)
@@ -182,11 +204,12 @@ class ConferenceRecordingTrigger(BaseTrigger):
                         self.log.warning("%s", several)
                     return success_event(recording, several)
                 pause, last_error = schedule.after_answer(), None
-                self.log.debug("Not ready: %s; polling again in %.1f s", wait.describe(), pause)
+                if debug:
+                    self.log.debug("Not ready: %s; polling again in %.1f s", wait.describe(), pause)
             sleep = schedule.sleep_before_next_poll(pause, time.time())
             if sleep is None:
                 return timeout_event(self._timeout_message(wait, last_error))
-            await asyncio.sleep(sleep)
+            await asyncio.sleep(_on_grid(sleep, self.poll_interval))
 
     def _timeout_message(self, wait: RecordingWait, last_error: VobizError | None) -> str:
         deadline = datetime.fromtimestamp(self.deadline, tz=timezone.utc).replace(microsecond=0)
@@ -292,16 +315,14 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         return recording.recording_type == self.recording_type
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from vobiz_provider.hooks.vobiz import VobizAsyncHook
+        from vobiz_provider.triggers.shared_polling import shared_account
 
         store = WatermarkStore(getattr(self, "asset_state_store", None), self.state_key, self.log)
         while True:
-            hook = VobizAsyncHook(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
-            try:
-                async for recording in self._watch(hook, store):
+            # The connection's session is shared with the waits in this loop; the list is read on its own.
+            async with shared_account(self.vobiz_conn_id) as account:
+                async for recording in self._watch(account.hook, store):
                     yield TriggerEvent(recording.to_dict())
-            finally:
-                await hook.close()
             # The watch gave up (bad credentials, a spent failure budget): pause, then start over.
             await asyncio.sleep(max(self.poll_interval, DEFAULT_MAX_POLL_INTERVAL))
 

@@ -5,14 +5,21 @@ with the matching hook call, and hands the answer back; the hooks are imported o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from vobiz_provider.exceptions import VobizNotFoundError
 from vobiz_provider.waiting.wait import RecordingWait, RowById, RowInRoom
 
 if TYPE_CHECKING:
+    from vobiz_provider.hooks.listing import RecordingSearch
     from vobiz_provider.hooks.vobiz import VobizAsyncHook, VobizHook
     from vobiz_provider.models import Recording
+
+
+class SharedSearch(Protocol):
+    """Answers a wait's search of a room from a list read shared with other waits (the triggerer's)."""
+
+    async def search(self, question: RowInRoom) -> RecordingSearch: ...
 
 
 def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
@@ -28,8 +35,8 @@ def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
     return None if wait.row is None else wait.read_file(hook.recording_file_ready(wait.row))
 
 
-async def poll_async(hook: VobizAsyncHook, wait: RecordingWait) -> Recording | None:
-    """The same poll with the async hook."""
+async def poll_async(hook: VobizAsyncHook, wait: RecordingWait, shared: SharedSearch | None = None) -> Recording | None:
+    """The same poll with the async hook; a room is searched in ``shared``'s list when given."""
     question = wait.next_question()
     if isinstance(question, RowById):
         try:
@@ -37,5 +44,9 @@ async def poll_async(hook: VobizAsyncHook, wait: RecordingWait) -> Recording | N
         except VobizNotFoundError as missing:
             wait.read_missing_row(missing)
     elif isinstance(question, RowInRoom):
-        wait.read_search(await hook.find_conference_recording(question.conference_name, question.since, question.until))
+        if shared is None:
+            search = await hook.find_conference_recording(question.conference_name, question.since, question.until)
+        else:
+            search = await shared.search(question)
+        wait.read_search(search)
     return None if wait.row is None else wait.read_file(await hook.recording_file_ready(wait.row))

@@ -123,6 +123,7 @@ class RecordingWait:
         # The room's other recordings in the window when the row was found (stopped and restarted).
         self.others: list[Recording] = []
         self._last_seen = f"no answer from Vobiz yet about {target.describe()}"
+        self._last_search: RecordingSearch | None = None
 
     def next_question(self) -> Question:
         """What to ask Vobiz next."""
@@ -156,11 +157,11 @@ class RecordingWait:
 
     def read_search(self, search: RecordingSearch) -> None:
         """The search of the room: its match becomes the row, or it says what was seen instead."""
-        self.others = search.others_in_window()
         if search.match is None:
-            self._last_seen = search.describe()
+            self._last_search = search  # described only when asked (a timeout): polls stay cheap
             return
-        self.row, self.seen = search.match, True
+        self.others = search.others_in_window()
+        self.row, self.seen, self._last_search = search.match, True, None
 
     def read_file(self, ready: bool) -> Recording | None:
         """The probe of the row's file: the ready recording, or None while the file answers 404."""
@@ -182,6 +183,8 @@ class RecordingWait:
 
     def describe(self) -> str:
         """What the last answer showed, e.g. "no recording of 'Team Sync' since ...; newest seen: ...\"."""
+        if self._last_search is not None:
+            self._last_seen, self._last_search = self._last_search.describe(), None
         return self._last_seen
 
 

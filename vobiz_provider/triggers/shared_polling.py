@@ -1,0 +1,206 @@
+"""Shared polling in the triggerer: the waits on one Vobiz connection in one event loop share one
+hook (one HTTP session) and one read of the recording list per interval.
+
+A wait joins its connection's :class:`SharedAccount` with :func:`shared_account` and leaves it
+when it ends (cancelled too); the last to leave closes the session and cancels any read still
+running, so nothing outlives the waits. A wait for a room asks its :class:`ListShare` instead of
+paging the list itself: the share hands it the newest read of the list that is newer than the one
+it saw last, and starts a read only when there is none. So waits on the same interval cost one
+read per interval however many they are, and each wait still sees a fresher list at each of its
+polls. Each wait keeps its own pacing, deadline, failure budget and file probe: a failed read is
+a failed poll of every wait that gets it, and a 429 pauses the reads until its ``Retry-After``
+has passed (waits asking in the pause get the 429 again, without a request).
+
+Imported when a trigger runs (it loads the async hook), not when a DAG is parsed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from vobiz_provider.exceptions import VobizRateLimitError
+from vobiz_provider.hooks.listing import RecordingIndex, RecordingSearch
+from vobiz_provider.hooks.settings import VobizSettings
+from vobiz_provider.hooks.vobiz import VobizAsyncHook
+from vobiz_provider.waiting.schedule import asked_wait
+from vobiz_provider.waiting.wait import RowInRoom
+
+__all__ = ["ListShare", "SharedAccount", "SharedList", "shared_account"]
+
+# The trigger's own loop is the retry: a request that fails is not repeated inside the hook.
+HOOK_MAX_RETRIES = 0
+
+
+class _ListRead:
+    """One read of the list: when it started, how far back it reaches, and its outcome once done."""
+
+    __slots__ = ("outcome", "since", "started")
+
+    def __init__(self, started: float, since: datetime, outcome: asyncio.Future[RecordingIndex | Exception]) -> None:
+        self.started = started
+        self.since = since
+        self.outcome = outcome
+
+
+class SharedList:
+    """The account's reads of the recording list, shared by the waits searching a room.
+
+    :param hook: the account's hook; reads are sent through it.
+    """
+
+    def __init__(self, hook: VobizAsyncHook) -> None:
+        self._hook = hook
+        self._since: Counter[datetime] = Counter()  # the ``since`` of every wait still searching
+        self._latest: _ListRead | None = None
+        self._paused_until = 0.0
+        self._reads: set[asyncio.Task[None]] = set()
+
+    def join(self, since: datetime) -> None:
+        self._since[since] += 1
+
+    def leave(self, since: datetime) -> None:
+        self._since[since] -= 1
+        if self._since[since] <= 0:
+            del self._since[since]
+
+    async def read(self, since: datetime, newer_than: float) -> tuple[RecordingIndex | Exception, float]:
+        """The outcome of a read of the list reaching back to ``since`` and started after
+        ``newer_than`` (the list, or the read's failure), and when it started.
+
+        Joins the newest read (running or done) when it qualifies; otherwise starts one, unless
+        Vobiz asked to wait (429), in which case the 429 stands until its ``Retry-After`` passes.
+        """
+        read = self._latest
+        fits = read is not None and read.started > newer_than and read.since <= since
+        paused = read is not None and time.time() < self._paused_until
+        if read is None or not (fits or paused):
+            read = self._start(min(since, *self._since) if self._since else since)
+        if read.outcome.done():  # most waits take a finished read: no await, no new future
+            return read.outcome.result(), read.started
+        # Shielded: a wait cancelled while the read runs does not cancel it for the others.
+        return await asyncio.shield(read.outcome), read.started
+
+    def _start(self, since: datetime) -> _ListRead:
+        read = _ListRead(time.time(), since, asyncio.get_running_loop().create_future())
+        self._latest = read
+        task = asyncio.ensure_future(self._run(read))
+        self._reads.add(task)
+        task.add_done_callback(self._reads.discard)
+        return read
+
+    async def _run(self, read: _ListRead) -> None:
+        try:
+            outcome: RecordingIndex | Exception = await self._hook.index_recordings(read.since)
+        except asyncio.CancelledError:
+            read.outcome.cancel()
+            raise
+        except Exception as err:  # every waiter gets it, as it would from its own read
+            outcome = err
+            if isinstance(err, VobizRateLimitError):
+                self._paused_until = max(self._paused_until, time.time() + asked_wait(err))
+        read.outcome.set_result(outcome)
+
+    async def close(self) -> None:
+        """Cancel the reads still running (their waits are gone)."""
+        reads = list(self._reads)
+        for task in reads:
+            task.cancel()
+        await asyncio.gather(*reads, return_exceptions=True)
+
+
+class ListShare:
+    """One wait's use of the shared list: the read it saw last, so each poll gets a newer one.
+
+    :param shared: the account's list.
+    :param since: the wait's ``since`` (the read must reach back to it).
+    :param interval: the wait's poll interval; its first poll takes a read up to one interval old,
+        as if it had polled one interval before (the worker's check usually did).
+    """
+
+    __slots__ = ("_interval", "_joined", "_seen", "_shared", "_since")
+
+    def __init__(self, shared: SharedList, since: datetime, interval: float) -> None:
+        self._shared = shared
+        self._since = since
+        self._interval = interval
+        self._seen: float | None = None
+        self._joined = True
+        shared.join(since)
+
+    async def search(self, question: RowInRoom) -> RecordingSearch:
+        """The room's search answered from a read newer than the last one this wait saw."""
+        newer_than = time.time() - self._interval if self._seen is None else self._seen
+        outcome, self._seen = await self._shared.read(question.since, newer_than)
+        if isinstance(outcome, Exception):
+            # The read's failure is this wait's failed poll too (each wait counts it against its budget).
+            raise outcome.with_traceback(None)
+        search = outcome.search(question.conference_name, question.since, question.until)
+        if search.match is not None:
+            self.leave()  # the row is found: from now on the wait probes only its file
+        return search
+
+    def leave(self) -> None:
+        if self._joined:
+            self._joined = False
+            self._shared.leave(self._since)
+
+
+class SharedAccount:
+    """What the waits on one connection share in one event loop: one hook (one HTTP session, the
+    connection read once) and the reads of the list.
+
+    :param vobiz_conn_id: the Airflow connection to Vobiz.
+    """
+
+    def __init__(self, vobiz_conn_id: str) -> None:
+        self.hook = VobizAsyncHook(vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
+        self.list = SharedList(self.hook)
+        self.users = 0
+        self._settings_lock = asyncio.Lock()
+
+    async def settings(self) -> VobizSettings:
+        """The connection, looked up once for all the waits (again after a failed lookup)."""
+        async with self._settings_lock:
+            return await self.hook.get_settings()
+
+    def share(self, since: datetime, interval: float) -> ListShare:
+        return ListShare(self.list, since, interval)
+
+    async def close(self) -> None:
+        await self.list.close()
+        await self.hook.close()
+
+
+# Per event loop (a restarted triggerer has a new loop, and its waits join afresh), per connection.
+_accounts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, SharedAccount]] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def shared_account(vobiz_conn_id: str) -> AsyncIterator[SharedAccount]:
+    """The connection's shared account in the running loop, for the duration of one wait."""
+    loop = asyncio.get_running_loop()
+    accounts = _accounts.setdefault(loop, {})
+    account = accounts.get(vobiz_conn_id)
+    if account is None:
+        account = accounts[vobiz_conn_id] = SharedAccount(vobiz_conn_id)
+    account.users += 1
+    try:
+        yield account
+    finally:
+        account.users -= 1
+        if account.users == 0:
+            del accounts[vobiz_conn_id]
+            if not accounts:
+                del _accounts[loop]
+            await account.close()
+
+
+def accounts_in_loop() -> int:
+    """How many shared accounts the running loop holds (none once its waits have ended)."""
+    return len(_accounts.get(asyncio.get_running_loop(), {}))
