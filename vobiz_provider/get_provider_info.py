@@ -59,6 +59,12 @@ def get_provider_info() -> dict[str, Any]:
                             "default": ["*.vobiz.ai"],
                         },
                     },
+                    "proxy": {
+                        "label": "Proxy",
+                        "description": "HTTP(S) proxy URL for every request (API, media, storage); "
+                        "empty: the environment's HTTPS_PROXY, HTTP_PROXY and NO_PROXY.",
+                        "schema": {"type": ["string", "null"]},
+                    },
                 },
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port"],

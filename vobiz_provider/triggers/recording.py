@@ -1,7 +1,8 @@
 """ConferenceRecordingTrigger: waits in the triggerer until a recording's file can be downloaded.
 
-Only ``airflow.triggers.base``, the standard library and the provider's light modules load
-with this module; the async hook (and aiohttp) load when the trigger runs.
+The async hook (and aiohttp) load with this module, not inside ``run()``: an import in the
+triggerer's event loop would stall every other trigger on it. The sensor's module never imports
+this one at DAG-parse time (only when it defers).
 """
 
 from __future__ import annotations
@@ -10,20 +11,18 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import VobizConfigError, VobizError
+from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.waiting.events import error_event, success_event, timeout_event
 from vobiz_provider.waiting.polls import poll_async
 from vobiz_provider.waiting.schedule import PollSchedule, check_pacing
 from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
-
-if TYPE_CHECKING:
-    from vobiz_provider.hooks.vobiz import VobizAsyncHook
 
 __all__ = ["ConferenceRecordingTrigger"]
 
@@ -129,9 +128,8 @@ class ConferenceRecordingTrigger(BaseTrigger):
 
     async def _wait(self) -> dict[str, Any]:
         """The wait's outcome as an event payload; the hook's session is closed on every path (cancel too)."""
-        from vobiz_provider.hooks.vobiz import VobizAsyncHook
-
         hook = VobizAsyncHook(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
+        hook.set_deadline(self.deadline)  # a poll in flight ends by the deadline, not a full timeout later
         try:
             try:
                 await hook.get_settings()
