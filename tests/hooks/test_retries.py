@@ -10,6 +10,7 @@ from email.utils import formatdate
 import pytest
 
 from tests.hooks.support import api_requests
+from vobiz_provider.constants import MAX_RETRY_AFTER_S
 from vobiz_provider.exceptions import (
     VobizAuthError,
     VobizClientError,
@@ -20,7 +21,6 @@ from vobiz_provider.exceptions import (
     VobizServerError,
 )
 from vobiz_provider.hooks.api import ApiRequest
-from vobiz_provider.constants import MAX_RETRY_AFTER_S
 from vobiz_provider.hooks.policy import RetryPolicy, is_retryable
 from vobiz_provider.testing import FakeVobizServer
 
