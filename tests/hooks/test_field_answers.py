@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from tests.hooks.support import api_requests
-from vobiz_provider.exceptions import VobizUnavailableError
+from vobiz_provider.exceptions import VobizAuthError, VobizUnavailableError
 from vobiz_provider.hooks.policy import credentials_for
 from vobiz_provider.hooks.settings import VobizSettings
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
@@ -45,6 +45,22 @@ def test_no_credentials_over_http_when_the_api_is_https():
     assert credentials_for(settings, "http://api.vobiz.ai/api/v1/") == {}
     lab = VobizSettings("c", "http://127.0.0.1:8765", "MA_X", "tok")
     assert credentials_for(lab, "http://127.0.0.1:8765/media/r.mp3")  # an http API: the user chose it
+
+
+def test_an_http_file_url_under_an_https_api_gets_no_credentials(
+    vobiz_fake, use_connection, make_hook, kind, closed_port
+):
+    # The API is https:// (nothing needs to answer there); the file URL Vobiz handed out is http://.
+    use_connection(host=f"https://127.0.0.1:{closed_port}", extra={"max_retries": 0})
+    rid = vobiz_fake.add_recording(conference_name="Standup")
+    url = next(row["recording_url"] for row in vobiz_fake.recordings if row["recording_id"] == rid)
+    assert url.startswith("http://127.0.0.1:")
+
+    with pytest.raises(VobizAuthError):
+        make_hook(kind)("recording_file_ready", url)
+
+    media = api_requests(vobiz_fake, "media")
+    assert media and not any("X-Auth-Token" in entry.headers for entry in media)
 
 
 def test_async_hook_reads_extras_with_aextra_dejson(vobiz_fake, use_connection, monkeypatch):
