@@ -4,9 +4,10 @@
 (the sensor's deferral); ``VobizRecordingEventTrigger`` watches the recordings list for an
 ``AssetWatcher`` and emits one event per new recording.
 
-The async hook (and aiohttp) load with this module, not inside ``run()``: an import in the
-triggerer's event loop would stall every other trigger on it. The sensor's module never imports
-this one at DAG-parse time (only when it defers).
+DAG files build ``VobizRecordingEventTrigger`` at parse time, so this module imports only light
+modules at its top. The async hook (and aiohttp) are imported when a trigger is built
+(``__init__``, which the triggerer runs before the trigger's loop), never inside ``run()``: an
+import there would stall every other trigger on the triggerer's event loop.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import VobizConfigError, VobizError
-from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
 from vobiz_provider.waiting.events import error_event, success_event, timeout_event
@@ -32,12 +32,24 @@ from vobiz_provider.waiting.schedule import DEFAULT_MAX_POLL_INTERVAL, PollSched
 from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
+    from vobiz_provider.hooks.vobiz import VobizAsyncHook
     from vobiz_provider.models import Recording
 
 __all__ = ["ConferenceRecordingTrigger", "VobizRecordingEventTrigger"]
 
 # The trigger's own loop is the retry: a request that fails is not repeated inside the hook.
 HOOK_MAX_RETRIES = 0
+
+
+def async_hook_class() -> type[VobizAsyncHook]:
+    """The async hook's class, imported here (not at the module's top, which DAG files load).
+
+    Each trigger calls it in ``__init__``, so the import (aiohttp with it) is done before
+    ``run()``; in ``run()`` it is a dictionary lookup.
+    """
+    from vobiz_provider.hooks.vobiz import VobizAsyncHook
+
+    return VobizAsyncHook
 
 
 def _epoch(value: float | str, field: str) -> float:
@@ -100,6 +112,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
         first_poll_at: float | None = None,
     ) -> None:
         super().__init__()
+        async_hook_class()  # import the hook now, never inside run() on the triggerer's loop
         check_pacing(poll_interval, poll_backoff, max_poll_interval, max_consecutive_failures)
         self.target = RecordingTarget.from_inputs(
             conference_name=conference_name, recording_id=recording_id, since=since, until=until
@@ -138,7 +151,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
 
     async def _wait(self) -> dict[str, Any]:
         """The wait's outcome as an event payload; the hook's session is closed on every path (cancel too)."""
-        hook = VobizAsyncHook(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
+        hook = async_hook_class()(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
         hook.set_deadline(self.deadline)  # a poll in flight ends by the deadline, not a full timeout later
         try:
             try:
@@ -294,7 +307,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         store = WatermarkStore(getattr(self, "asset_state_store", None), self.state_key, self.log)
         while True:
-            hook = VobizAsyncHook(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
+            hook = async_hook_class()(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
             try:
                 async for recording in self._watch(hook, store):
                     yield TriggerEvent(recording.to_dict())
