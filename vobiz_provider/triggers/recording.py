@@ -4,8 +4,10 @@
 (the sensor's deferral); ``VobizRecordingEventTrigger`` watches the recordings list for an
 ``AssetWatcher`` and emits one event per new recording.
 
-Only ``airflow.triggers.base``, the standard library and the provider's light modules load
-with this module; the async hook (and aiohttp) load when the trigger runs.
+DAG files build ``VobizRecordingEventTrigger`` at parse time, so this module imports only light
+modules at its top. The async hook (and aiohttp) are imported when a trigger is built
+(``__init__``, which the triggerer runs before the trigger's loop), never inside ``run()``: an
+import there would stall every other trigger on the triggerer's event loop.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
-from vobiz_provider.exceptions import VobizConfigError, VobizError
+from vobiz_provider.exceptions import VobizConfigError, VobizConnectionError, VobizError
 from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
 from vobiz_provider.waiting.events import error_event, success_event, timeout_event
@@ -41,6 +43,16 @@ __all__ = ["ConferenceRecordingTrigger", "VobizRecordingEventTrigger"]
 
 # The coarsest grid polls are woken on (seconds).
 MAX_WAKE_GRID = 1.0
+# The least time a poll gets: the last poll, at the deadline, still asks.
+MIN_POLL_TIME_S = 0.5
+
+
+def load_shared_polling() -> None:
+    """Import the shared polling (the async hook and aiohttp with it) here, not at the module's top,
+    which DAG files load. Each trigger calls it in ``__init__``, so the import is done before
+    ``run()``; there it is a dictionary lookup.
+    """
+    import vobiz_provider.triggers.shared_polling  # noqa: F401
 
 
 def _epoch(value: float | str, field: str) -> float:
@@ -114,6 +126,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
         first_poll_at: float | None = None,
     ) -> None:
         super().__init__()
+        load_shared_polling()  # import the hook now, never inside run() on the triggerer's loop
         check_pacing(poll_interval, poll_backoff, max_poll_interval, max_consecutive_failures)
         self.target = RecordingTarget.from_inputs(
             conference_name=conference_name, recording_id=recording_id, since=since, until=until
@@ -188,7 +201,12 @@ class ConferenceRecordingTrigger(BaseTrigger):
         debug = self.log.isEnabledFor(logging.DEBUG)
         while True:
             try:
-                recording = await poll_async(hook, wait, share)
+                # The hook's session is shared, so the deadline bounds the poll here: an answer
+                # still on its way at the deadline is not waited for.
+                recording = await asyncio.wait_for(poll_async(hook, wait, share), timeout=self._time_left())
+            except asyncio.TimeoutError:
+                last_error = VobizConnectionError("Vobiz did not answer the poll by the wait's deadline", sent=True)
+                return timeout_event(self._timeout_message(wait, last_error))
             except VobizError as err:
                 try:
                     pause = schedule.after_failure(err)
@@ -210,6 +228,10 @@ class ConferenceRecordingTrigger(BaseTrigger):
             if sleep is None:
                 return timeout_event(self._timeout_message(wait, last_error))
             await asyncio.sleep(_on_grid(sleep, self.poll_interval))
+
+    def _time_left(self) -> float:
+        """Seconds to the deadline, at least enough for the poll at the deadline to ask."""
+        return max(self.deadline - time.time(), MIN_POLL_TIME_S)
 
     def _timeout_message(self, wait: RecordingWait, last_error: VobizError | None) -> str:
         deadline = datetime.fromtimestamp(self.deadline, tz=timezone.utc).replace(microsecond=0)
