@@ -46,7 +46,12 @@ async def _answer(request: web.Request, state: FakeState, target: Resolved) -> w
         await asyncio.sleep(delay)
     # Faults come first, as a gateway's 429/5xx would, before auth or routing is looked at.
     fault = state.pop_fault(target.key)
-    if fault is not None:
+    if fault is not None and fault.delay_s:
+        await asyncio.sleep(fault.delay_s)
+    elif fault is not None and fault.reset and request.transport is not None:
+        request.transport.abort()  # no answer at all: the client sees a reset connection
+        return web.Response(status=499)
+    elif fault is not None:
         return fault_response(fault, settings)
     if target.kind == "wrong_case":
         return error_response(settings, 401, "authentication failed")

@@ -41,6 +41,9 @@ class Fault:
     :param headers: extra response headers.
     :param retry_after: value of a ``Retry-After`` header (seconds or an HTTP-date string).
     :param malformed: answer 200 with a body that is not valid JSON, ignoring the rest.
+    :param reset: close the connection without an answer (a reset), ignoring the rest.
+    :param delay_s: a one-off slow answer: wait this long, then answer as the route would (the
+        status and body are ignored).
     """
 
     status: int
@@ -48,6 +51,8 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     retry_after: float | str | None = None
     malformed: bool = False
+    reset: bool = False
+    delay_s: float = 0.0
 
 
 def retry_after_value(value: float | str) -> str:

@@ -278,9 +278,24 @@ class FakeVobizServer:
         """Queue 200 answers whose body is truncated JSON."""
         self._state.inject(route, Fault(200, malformed=True), times)
 
+    def inject_reset(self, route: str, times: int = 1) -> None:
+        """Queue connections on ``route`` that are closed without an answer (a reset)."""
+        self._state.inject(route, Fault(0, reset=True), times)
+
+    def inject_delay(self, route: str, seconds: float, times: int = 1) -> None:
+        """Queue ``times`` slow answers on ``route``: each waits ``seconds``, then answers normally."""
+        if seconds <= 0:
+            raise ValueError("a delay must be > 0 seconds")
+        self._state.inject(route, Fault(200, delay_s=float(seconds)), times)
+
     def set_latency(self, route: str, seconds: float) -> None:
         """Delay every answer on ``route`` (faults included) by ``seconds``; 0 removes it."""
         self._state.set_latency(route, seconds)
+
+    def overstate_file_length(self, extra_bytes: int, times: int = 1) -> None:
+        """The next ``times`` whole-file answers claim ``extra_bytes`` more in ``Content-Length``
+        than the file has, send the whole file, then close the connection."""
+        self._state.overstate_length(extra_bytes, times)
 
     def drop_file_after(self, n_bytes: int, times: int = 1) -> None:
         """The next ``times`` file bodies (media or storage) stop after ``n_bytes`` bytes."""

@@ -41,7 +41,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 _STATUSES = ("stop_idle_status", "start_when_recording_status")
 _SECONDS = ("processing_delay_s", "file_delay_s", "recording_duration_s")
-_FLAGS = ("ms_as_strings", "wav_as_mp3", "real_mp3")
+_FLAGS = ("ms_as_strings", "wav_as_mp3", "real_mp3", "ignore_range")
 _HOSTS = ("media_host", "storage_host")
 _OFFSET = re.compile(r"^[+-](?:[01]\d|2[0-3]):[0-5]\d$")
 
@@ -81,6 +81,7 @@ class FakeSettings:
     :param conference_list_mode: ``"empty"`` makes ``GET Conference/`` always list no rooms.
     :param error_envelope: ``"plivo"`` (``{"api_id", "error"}``) or ``"standard"``
         (``{"status": "error", "error": {code, message, details}, "timestamp", "requestId"}``).
+    :param ignore_range: file answers ignore ``Range`` and send the whole file with 200.
     :param recording_duration_s: duration of a recording made by start/stop, unless its room
         was given ``duration_s``.
     """
@@ -105,6 +106,7 @@ class FakeSettings:
     conference_list_mode: str = "normal"
     error_envelope: str = "plivo"
     recording_duration_s: float = 3.0
+    ignore_range: bool = False
 
     def update(self, **changes: Any) -> None:
         """Validate every change first, then apply them all (so a bad call changes nothing)."""
