@@ -165,3 +165,17 @@ def test_unready_recording_is_hidden_until_processed(api, poll):
     assert api.server.recordings == []
     rows = poll(lambda: api.objects())
     assert rows[0]["recording_id"] == rid
+
+
+def test_list_that_ignores_offset_always_answers_the_first_page(api):
+    expected = _fill(api.server, 5)
+    api.server.configure(list_offset="ignore")
+    for offset in (0, 2, 4, 40):
+        body = api.get("Recording/", params={"limit": 2, "offset": offset}).json()
+        assert [row["recording_id"] for row in body["objects"]] == expected[:2]
+        assert body["meta"]["next"] == f"/v1/Account/{api.server.auth_id}/Recording/?limit=2&offset=2"
+        assert body["meta"]["total_count"] is None
+    api.server.configure(list_shape="legacy")
+    pagination = api.get("Recording/", params={"limit": 2, "offset": 4}).json()["pagination"]
+    assert pagination["has_more"] is True
+    assert pagination["total"] is None

@@ -178,3 +178,35 @@ def test_media_host_names_the_url_host(api):
     assert row["recording_url"].startswith(f"http://127.0.0.3:{api.server.port}/media/")
     assert api.download(row["recording_url"]).status_code == 200
     assert api.server.requests[-1].host == f"127.0.0.3:{api.server.port}"
+
+
+def test_signed_storage_refuses_head_but_serves_get(api):
+    api.server.configure(storage_host="127.0.0.1", storage_signed=True, storage_head_status=403)
+    row = _row(api.server, duration_s=1.0)
+    location = api.download(row["recording_url"], allow_redirects=False).headers["Location"]
+    assert "X-Amz-Signature=" in location
+    head = requests.head(location, timeout=5)
+    assert head.status_code == 403
+    assert head.headers["Content-Type"].startswith("application/xml")
+    ranged = requests.get(location, headers={"Range": "bytes=0-0"}, timeout=5)
+    assert ranged.status_code == 206
+    assert ranged.content == api.server.recording_bytes(row["recording_id"])[:1]
+
+
+def test_storage_on_a_refusing_port(api):
+    from vobiz_provider.testing import refusing_port
+
+    with refusing_port() as down:
+        api.server.configure(storage_host="127.0.0.1", storage_port=down.port)
+        row = _row(api.server, duration_s=1.0)
+        location = api.download(row["recording_url"], allow_redirects=False).headers["Location"]
+        assert location.startswith(f"http://127.0.0.1:{down.port}/storage/")
+        with pytest.raises(requests.ConnectionError):
+            requests.get(location, timeout=5)
+
+
+def test_storage_settings_are_checked(api):
+    with pytest.raises(ValueError, match="storage_head_status"):
+        api.server.configure(storage_head_status=99)
+    with pytest.raises(ValueError, match="storage_port"):
+        api.server.configure(storage_port=70000)

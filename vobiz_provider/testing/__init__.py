@@ -15,10 +15,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from vobiz_provider.testing.ports import RefusingPort, refusing_port
     from vobiz_provider.testing.server import FakeVobizServer
     from vobiz_provider.testing.settings import ROUTE_KEYS, FakeSettings, LoggedRequest
 
-__all__ = ["ROUTE_KEYS", "FakeSettings", "FakeVobizServer", "LoggedRequest"]
+__all__ = ["ROUTE_KEYS", "FakeSettings", "FakeVobizServer", "LoggedRequest", "RefusingPort", "refusing_port"]
 
 # Resolved on first use: importing the package (e.g. for the pytest plugin) must not import aiohttp.
 _EXPORTS = {
@@ -26,6 +27,8 @@ _EXPORTS = {
     "FakeSettings": "vobiz_provider.testing.settings",
     "LoggedRequest": "vobiz_provider.testing.settings",
     "ROUTE_KEYS": "vobiz_provider.testing.settings",
+    "RefusingPort": "vobiz_provider.testing.ports",
+    "refusing_port": "vobiz_provider.testing.ports",
 }
 
 

@@ -9,6 +9,7 @@ from vobiz_provider.testing.render import (
     legacy_recording,
     list_meta,
     new_api_id,
+    page_link,
     parse_time,
     recording_object,
 )
@@ -82,6 +83,8 @@ def list_body(state: FakeState, query: Mapping[str, str]) -> dict[str, Any]:
     rows = state.visible_recordings()
     if settings.list_filters == "honour":
         rows = apply_filters(rows, query)
+    if settings.list_offset == "ignore":
+        offset = 0  # the broken list: always the first page, always a "next"
     page = rows[offset : offset + limit]
     if settings.list_shape == "legacy":
         items = []
@@ -89,14 +92,21 @@ def list_body(state: FakeState, query: Mapping[str, str]) -> dict[str, Any]:
             path = state.media_path(rec.recording_id, rec.file_format)
             items.append(legacy_recording(rec, state.recording_url(rec), path, state.audio(rec).size))
         more = offset + limit < len(rows)
+        total: int | None = len(rows)
+        if settings.list_offset == "ignore":
+            more, total = True, None
         return {
             "recordings": items,
-            "pagination": {"limit": limit, "offset": offset, "total": len(rows), "has_more": more},
+            "pagination": {"limit": limit, "offset": offset, "total": total, "has_more": more},
         }
     # meta.next keeps the other query parameters, so following it keeps the same filters.
     kept = [(k, v) for k, v in query.items() if k not in ("limit", "offset")]
+    meta = list_meta(state.auth_id, limit, offset, len(rows), kept)
+    if settings.list_offset == "ignore":
+        meta["next"] = page_link(state.auth_id, limit, limit, kept)
+        meta["total_count"] = None
     return {
         "api_id": new_api_id(),
-        "meta": list_meta(state.auth_id, limit, offset, len(rows), kept),
+        "meta": meta,
         "objects": [recording_object(rec, settings, state.recording_url(rec), state.auth_id) for rec in page],
     }

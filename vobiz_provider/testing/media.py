@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from vobiz_provider.testing.records import FakeRecording
     from vobiz_provider.testing.state import FakeState
 
+_SIGNATURE_MISMATCH = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code>'
+    "<Message>The request signature we calculated does not match the signature you provided.</Message></Error>"
+)
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -74,6 +78,10 @@ async def storage(request: web.Request, state: FakeState, params: dict[str, str]
     recording_id, ext = _split_file(params)
     if rec is None or rec.recording_id != recording_id or rec.file_format != ext:
         return web.Response(status=404, text="NoSuchKey")
+    refused = state.settings.storage_head_status
+    if request.method == "HEAD" and refused is not None:
+        # S3/GCS sign the method: a HEAD on a URL signed for GET fails the signature check.
+        return web.Response(status=refused, text=_SIGNATURE_MISMATCH, content_type="application/xml")
     return await serve(request, state, rec)
 
 

@@ -38,11 +38,13 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "conference_get_mode": ("normal", "failed"),
     "conference_list_mode": ("normal", "empty"),
     "error_envelope": ("plivo", "standard"),
+    "list_offset": ("honour", "ignore"),
 }
 _STATUSES = ("stop_idle_status", "start_when_recording_status")
 _SECONDS = ("processing_delay_s", "file_delay_s", "recording_duration_s")
-_FLAGS = ("ms_as_strings", "wav_as_mp3", "real_mp3", "ignore_range")
+_FLAGS = ("ms_as_strings", "wav_as_mp3", "real_mp3", "storage_signed", "ignore_range")
 _HOSTS = ("media_host", "storage_host")
+_OPTIONAL_STATUSES = ("storage_head_status",)
 _OFFSET = re.compile(r"^[+-](?:[01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -84,6 +86,16 @@ class FakeSettings:
     :param ignore_range: file answers ignore ``Range`` and send the whole file with 200.
     :param recording_duration_s: duration of a recording made by start/stop, unless its room
         was given ``duration_s``.
+    :param list_offset: ``"honour"`` ``offset``, or ``"ignore"`` it: every list answer is the
+        first page, ``meta.next`` is always set and ``meta.total_count`` is null (a list that
+        would page forever for a client that trusts ``next``).
+    :param storage_head_status: when set (e.g. 403), a HEAD on the storage host answers this
+        status with an S3-style XML body, as a presigned URL signed for GET does; GET still works.
+    :param storage_signed: storage URLs carry an S3-style presigned query
+        (``X-Amz-Algorithm``, ``X-Amz-Credential``, ``X-Amz-Signature``, ...), a secret that must
+        never reach a log; the storage route ignores the query.
+    :param storage_port: port put into storage URLs instead of the server's own (point it at
+        :func:`~vobiz_provider.testing.ports.refusing_port` to play a storage host that refuses).
     """
 
     start_mode: str = "current"
@@ -106,6 +118,10 @@ class FakeSettings:
     conference_list_mode: str = "normal"
     error_envelope: str = "plivo"
     recording_duration_s: float = 3.0
+    list_offset: str = "honour"
+    storage_head_status: int | None = None
+    storage_signed: bool = False
+    storage_port: int | None = None
     ignore_range: bool = False
 
     def update(self, **changes: Any) -> None:
@@ -139,6 +155,10 @@ def _checked(name: str, value: Any) -> Any:
         raise ValueError(f"{name} must be a bool, not {value!r}")
     if name in _HOSTS and value is not None and not (isinstance(value, str) and value):
         raise ValueError(f"{name} must be a host name or None, not {value!r}")
+    if name in _OPTIONAL_STATUSES and value is not None and not (isinstance(value, int) and 100 <= value <= 599):
+        raise ValueError(f"{name} must be an HTTP status code or None, not {value!r}")
+    if name == "storage_port" and value is not None and not (isinstance(value, int) and 0 < value < 65536):
+        raise ValueError(f"storage_port must be a TCP port or None, not {value!r}")
     if name == "add_time_utc_offset" and not (isinstance(value, str) and _OFFSET.match(value)):
         raise ValueError(f"add_time_utc_offset must look like '+05:30', not {value!r}")
     return value

@@ -15,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from vobiz_provider.constants import FILE_FORMATS
 from vobiz_provider.testing.audio import AudioFile
@@ -253,7 +254,9 @@ class FakeState:
         with self.lock:
             self.storage_tokens[token] = rec.recording_id
         host = self.settings.storage_host or self.hosts[0]
-        return f"http://{host_port(host, self.port)}/storage/{token}/{rec.recording_id}.{rec.file_format}"
+        port = self.settings.storage_port or self.port
+        url = f"http://{host_port(host, port)}/storage/{token}/{rec.recording_id}.{rec.file_format}"
+        return f"{url}?{presigned_query()}" if self.settings.storage_signed else url
 
     def storage_lookup(self, token: str) -> FakeRecording | None:
         with self.lock:
@@ -316,6 +319,20 @@ class FakeState:
     def clear_log(self) -> None:
         with self.lock:
             self.log.clear()
+
+
+def presigned_query() -> str:
+    """An S3-style presigned query (fake values; the signature is what a log must never show)."""
+    return urlencode(
+        [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+            ("X-Amz-Credential", "AKIAFAKE0001/20260101/us-east-1/s3/aws4_request"),
+            ("X-Amz-Date", "20260101T000000Z"),
+            ("X-Amz-Expires", "3600"),
+            ("X-Amz-SignedHeaders", "host"),
+            ("X-Amz-Signature", secrets.token_hex(32)),
+        ]
+    )
 
 
 def _check_route(route: str) -> None:
