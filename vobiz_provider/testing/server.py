@@ -266,17 +266,19 @@ class FakeVobizServer:
         headers: dict[str, str] | None = None,
         retry_after: float | str | None = None,
         times: int = 1,
+        after_serving: bool = False,
     ) -> None:
         """Queue ``times`` forced answers on ``route`` (FIFO), served before auth and routing.
 
         ``body`` None gives the current error envelope; ``retry_after`` adds ``Retry-After``.
+        ``after_serving``: the request is served (a stop stops) and this answer replaces the real one.
         """
-        fault = Fault(status, body, dict(headers or {}), retry_after)
+        fault = Fault(status, body, dict(headers or {}), retry_after, after_serving=after_serving)
         self._state.inject(route, fault, times)
 
-    def inject_malformed_json(self, route: str, times: int = 1) -> None:
-        """Queue 200 answers whose body is truncated JSON."""
-        self._state.inject(route, Fault(200, malformed=True), times)
+    def inject_malformed_json(self, route: str, times: int = 1, after_serving: bool = False) -> None:
+        """Queue 200 answers whose body is truncated JSON (``after_serving``: as for :meth:`inject`)."""
+        self._state.inject(route, Fault(200, malformed=True, after_serving=after_serving), times)
 
     def inject_reset(self, route: str, times: int = 1) -> None:
         """Queue connections on ``route`` that are closed without an answer (a reset)."""
