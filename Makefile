@@ -12,7 +12,7 @@ PORT ?= 8765
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup test lint demo fake-server bench clean
+.PHONY: setup test faults lint demo fake-server bench clean
 
 setup: $(STAMP)
 
@@ -27,8 +27,12 @@ lint: $(STAMP)
 	$(RUN) ruff format --check .
 	$(RUN) mypy vobiz_provider
 
+# The fault matrix (docs/reliability.md) runs ~70 pipelines: its own target, so `make test` stays a few minutes.
 test: lint
-	$(RUN) pytest -q
+	$(RUN) pytest -q --ignore=tests/faults
+
+faults: $(STAMP)
+	$(RUN) pytest -q tests/faults
 
 demo: $(STAMP)
 	$(RUN) python scripts/demo.py
