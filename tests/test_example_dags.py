@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
@@ -160,3 +161,71 @@ def test_end_of_day_sweep_collects_every_recording_and_skips_idle_rooms(vobiz_fa
         expected = vobiz_fake.recording_bytes(download["recording_id"])
         assert Path(download["path"]).read_bytes() == expected
         assert Path(download["path"]).parent == tmp_path / "eod" / _run_after(run.run_id)
+
+
+async def _watcher_events(vobiz_fake: Any, rooms: list[str]) -> list[dict[str, Any]]:
+    """Payloads the example's watcher trigger emits for recordings made in ``rooms`` after it started."""
+    from vobiz_provider.triggers.recording import VobizRecordingEventTrigger
+
+    run = VobizRecordingEventTrigger(poll_interval=0.2).run()
+    first = asyncio.ensure_future(anext(run))
+    while not any(r.route == "recording.list" for r in vobiz_fake.requests):
+        await asyncio.sleep(0.05)
+    for room in rooms:
+        vobiz_fake.add_recording(conference_name=room, duration_s=2)
+    payloads = [(await asyncio.wait_for(first, 20)).payload]
+    while len(payloads) < len(rooms):
+        payloads.append((await asyncio.wait_for(anext(run), 20)).payload)
+    await run.aclose()
+    return payloads
+
+
+def test_recording_events_downloads_and_catalogues_each_new_recording_once(
+    vobiz_fake: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recording_events
+    from airflow.assets.manager import AssetManager
+    from airflow.models.asset import AssetModel
+    from airflow.utils.session import create_session
+
+    database = tmp_path / "catalogue.db"
+    monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_CATALOGUE_DB", json.dumps({"conn_type": "sqlite", "host": str(database)}))
+    conf = {"storage_root": str(tmp_path / "files")}
+    idle = run_dag(recording_events.dag, run_conf=conf)  # no events yet: nothing to do
+    assert idle.state == "success", idle.task_states
+    assert idle.xcom("new_recordings") == []
+
+    payloads = asyncio.run(_watcher_events(vobiz_fake, ["Daily Standup", "Q3 Review/EMEA"]))
+    with create_session() as session:
+        asset = session.query(AssetModel).filter_by(name="vobiz_new_recordings").one()
+        # The first recording arrives twice: delivery is at least once.
+        for payload in [payloads[0], *payloads]:
+            AssetManager.register_asset_change(
+                asset=asset, extra={"from_trigger": True, "payload": payload}, session=session
+            )
+
+    run = run_dag(recording_events.dag, run_conf=conf)
+    again = run_dag(recording_events.dag, run_conf=conf)
+
+    assert run.state == again.state == "success", (run.task_states, again.task_states)
+    downloads = run.xcoms("download_recording")
+    assert sorted(d["recording_id"] for d in downloads) == sorted(p["recording_id"] for p in payloads)
+    for payload in payloads:
+        (download,) = [d for d in downloads if d["recording_id"] == payload["recording_id"]]
+        day = payload["add_time"][:10]
+        room = {"Daily Standup": "Daily-Standup", "Q3 Review/EMEA": "Q3-Review-EMEA"}[payload["conference_name"]]
+        assert download["path"] == str(tmp_path / "files" / room / day / f"{payload['recording_id']}.audio")
+        assert Path(download["path"]).read_bytes() == vobiz_fake.recording_bytes(payload["recording_id"])
+    assert again.xcom("new_recordings") == []  # all catalogued: the re-run downloads nothing
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT recording_id, conference_name, sha256 FROM vobiz_recording_events").fetchall()
+    assert sorted(rows) == sorted(
+        (d["recording_id"], p["conference_name"], d["sha256"]) for d, p in _pairs(downloads, payloads)
+    )
+
+
+def _pairs(
+    downloads: list[dict[str, Any]], payloads: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    by_id = {p["recording_id"]: p for p in payloads}
+    return [(d, by_id[d["recording_id"]]) for d in downloads]

@@ -60,11 +60,14 @@ def get_provider_info() -> dict[str, Any]:
                         },
                     },
                 },
+                # The port stays visible: Airflow 3.3.2's Test button refuses a connection without one
+                # (apache/airflow#73298); the hook honours it when the URL has none.
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port"],
+                    "hidden-fields": ["schema"],
                     "relabeling": {"login": "Auth ID", "password": "Auth Token", "host": "API base URL"},
                     "placeholders": {
                         "host": "https://api.vobiz.ai",
+                        "port": "443 (optional; or in the URL)",
                         "login": "MA_XXXXXXXX",
                         "password": "Auth Token",
                     },

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -469,6 +469,15 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         return reply
 
     # -- recordings -----------------------------------------------------------------------------------
+
+    async def iter_recordings(
+        self, *, page_size: int = api.MAX_PAGE_SIZE, **filters: Any
+    ) -> AsyncGenerator[Recording, None]:
+        """Every recording, page after page. Filters are sent; Vobiz may ignore them, so callers check."""
+        pages = RecordingPages((await self.get_settings()).auth_id, filters, page_size)
+        while (request := pages.next_request()) is not None:
+            for recording in pages.read(await self._call(request)).recordings:
+                yield recording
 
     async def get_recording(self, recording_id: str) -> Recording:
         """One recording by id; :class:`VobizNotFoundError` if Vobiz does not know it (yet)."""

@@ -1,4 +1,8 @@
-"""ConferenceRecordingTrigger: waits in the triggerer until a recording's file can be downloaded.
+"""Triggers on Vobiz recordings.
+
+``ConferenceRecordingTrigger`` waits in the triggerer until a recording's file can be downloaded
+(the sensor's deferral); ``VobizRecordingEventTrigger`` watches the recordings list for an
+``AssetWatcher`` and emits one event per new recording.
 
 Only ``airflow.triggers.base``, the standard library and the provider's light modules load
 with this module; the async hook (and aiohttp) load when the trigger runs.
@@ -7,25 +11,29 @@ with this module; the async hook (and aiohttp) load when the trigger runs.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from contextlib import aclosing
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import VobizConfigError, VobizError
 from vobiz_provider.instants import isoformat_utc, parse_instant
+from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
 from vobiz_provider.waiting.events import error_event, success_event, timeout_event
 from vobiz_provider.waiting.polls import poll_async
-from vobiz_provider.waiting.schedule import PollSchedule, check_pacing
+from vobiz_provider.waiting.schedule import DEFAULT_MAX_POLL_INTERVAL, PollSchedule, check_pacing
 from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
     from vobiz_provider.hooks.vobiz import VobizAsyncHook
+    from vobiz_provider.models import Recording
 
-__all__ = ["ConferenceRecordingTrigger"]
+__all__ = ["ConferenceRecordingTrigger", "VobizRecordingEventTrigger"]
 
 # The trigger's own loop is the retry: a request that fails is not repeated inside the hook.
 HOOK_MAX_RETRIES = 0
@@ -186,3 +194,211 @@ class ConferenceRecordingTrigger(BaseTrigger):
         if last_error is not None:
             message += f"; the last poll failed: {last_error}"
         return message
+
+
+# The trigger runner hands yielded events to its supervisor about once a second, and the
+# supervisor stores them a moment later; a state-store write goes to the API server at once.
+# An event is taken as stored once it was yielded at least one poll and this many seconds ago.
+EVENT_STORED_AFTER = 5.0
+# Failed polls in a row (5xx, transport, malformed answers) before the watcher pauses.
+WATCH_MAX_CONSECUTIVE_FAILURES = 5
+# A row whose file still does not answer this long after its add_time will never have one: it is
+# skipped (logged), so it does not hold the watermark back and get probed forever.
+PENDING_FILE_LIMIT = timedelta(hours=24)
+
+
+def _optional_room(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.strip() or value == "None":
+        raise VobizConfigError(f"conference_name must be a room's name or None (every room), got {value!r}")
+    return value
+
+
+class VobizRecordingEventTrigger(BaseEventTrigger):
+    """Watch Vobiz's recordings list and emit one event per new recording once its file can be downloaded.
+
+        For an ``AssetWatcher``: each event's payload is the recording dict ``ConferenceRecordingSensor``
+        returns (``recording_id``, ``recording_url``, ``conference_name``, ``add_time``, ...), which a
+        consumer DAG reads from ``triggering_asset_events`` and hands to ``DownloadRecordingOperator``.
+
+        Every ``poll_interval`` it lists the recordings added since its watermark (newest first, one
+        page unless more is new) on one HTTP session, probes the files of the new ones and emits those
+        that answer; a file that is not ready yet is probed again at the next poll (for up to a day
+    after its ``add_time``; then it is skipped, logged as an error). Pacing,
+        ``Retry-After`` and the failure budget are the sensor trigger's. 401/403 or a spent budget pause
+        the watcher for ten minutes (logged as errors), then it starts over with the connection read again.
+
+        The watermark (the newest ``add_time`` emitted and the ids at that instant) lives in the asset
+        state store (Airflow 3.3) under :attr:`state_key`, so a restart or a move to another triggerer
+        continues where the last one stopped. It is saved only for events yielded at least one poll
+        (and five seconds) earlier, when Airflow has stored them: a killed triggerer re-emits, never
+        loses. Delivery is therefore at least once: consumers dedupe by ``recording_id``.
+
+        The first start emits recordings added from that moment on (``add_time`` at or after the start,
+        to the second, by the triggerer's clock), never the account's history. Without a state store
+        (Airflow 3.2) the watermark is kept in memory: every start is a first start.
+
+        :param vobiz_conn_id: the Airflow connection to Vobiz.
+        :param conference_name: one room to watch (exact name); None watches every room with one list
+            request per poll, the cheapest way to watch many rooms.
+        :param recording_type: the recordings to emit: ``conference`` (default), ``call``, ``trunk``...
+        :param poll_interval: seconds between polls of the list.
+    """
+
+    def __init__(
+        self,
+        *,
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
+        conference_name: str | None = None,
+        recording_type: str = "conference",
+        poll_interval: float = 60.0,
+    ) -> None:
+        super().__init__()
+        if not isinstance(vobiz_conn_id, str) or not vobiz_conn_id.strip():
+            raise VobizConfigError(f"vobiz_conn_id must be a connection id, got {vobiz_conn_id!r}")
+        if not isinstance(recording_type, str) or not recording_type.strip():
+            raise VobizConfigError(f"recording_type must be a type such as 'conference', got {recording_type!r}")
+        check_pacing(poll_interval, 1.0, None, WATCH_MAX_CONSECUTIVE_FAILURES)
+        self.vobiz_conn_id = vobiz_conn_id
+        self.conference_name = _optional_room(conference_name)
+        self.recording_type = recording_type.strip().lower()
+        self.poll_interval = float(poll_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        # Plain, normalised values in a fixed order: Airflow finds the watcher's trigger row by a hash of them.
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "vobiz_conn_id": self.vobiz_conn_id,
+                "conference_name": self.conference_name,
+                "recording_type": self.recording_type,
+                "poll_interval": self.poll_interval,
+            },
+        )
+
+    @property
+    def state_key(self) -> str:
+        """The asset state store key of this watcher's watermark: it names the room and the type."""
+        scope = {"conference_name": self.conference_name, "recording_type": self.recording_type}
+        return "vobiz_recordings_watermark " + json.dumps(scope, sort_keys=True)
+
+    def matches(self, recording: Recording) -> bool:
+        """Whether ``recording`` is one this watcher emits (Vobiz may ignore the list's filters)."""
+        if self.conference_name is not None and recording.conference_name != self.conference_name:
+            return False
+        if self.recording_type == "conference":
+            return recording.is_conference
+        return recording.recording_type == self.recording_type
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from vobiz_provider.hooks.vobiz import VobizAsyncHook
+
+        store = WatermarkStore(getattr(self, "asset_state_store", None), self.state_key, self.log)
+        while True:
+            hook = VobizAsyncHook(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
+            try:
+                async for recording in self._watch(hook, store):
+                    yield TriggerEvent(recording.to_dict())
+            finally:
+                await hook.close()
+            # The watch gave up (bad credentials, a spent failure budget): pause, then start over.
+            await asyncio.sleep(max(self.poll_interval, DEFAULT_MAX_POLL_INTERVAL))
+
+    async def _watch(self, hook: VobizAsyncHook, store: WatermarkStore) -> AsyncIterator[Recording]:
+        """Poll until a failure that waiting cannot fix; yields each new recording whose file is ready."""
+        try:
+            await hook.get_settings()
+        except Exception as err:  # a missing or invalid connection: no poll can succeed
+            self.log.error("Cannot watch Vobiz recordings: connection %r: %s", self.vobiz_conn_id, err)
+            return
+        mark = await self._load(store)
+        saved = mark
+        schedule = PollSchedule(self.poll_interval, max_failures=WATCH_MAX_CONSECUTIVE_FAILURES)
+        yielded: dict[str, float] = {}  # emitted, not yet known stored: id -> when (monotonic)
+        abandoned: set[str] = set()  # files that never came: done without an event
+        while True:
+            poll_started = time.monotonic()
+            try:
+                listed = await self._list_past(hook, mark)
+                for recording in listed:
+                    rid = recording.recording_id
+                    if not mark.is_new(recording) or rid in yielded or rid in abandoned:
+                        continue
+                    if await hook.recording_file_ready(recording):
+                        self.log.info("New recording %r of %r", rid, recording.conference_name)
+                        yielded[rid] = time.monotonic()
+                        yield recording
+                    elif datetime.now(timezone.utc) - recording.add_time > PENDING_FILE_LIMIT:
+                        self.log.error("Skipping recording %r: its file still does not answer a day after", rid)
+                        abandoned.add(rid)
+            except VobizError as err:
+                try:
+                    wait = schedule.after_failure(err)
+                except VobizError as fatal:
+                    self.log.error("Stopped watching Vobiz recordings for now: %s", fatal)
+                    return
+                self.log.warning("Vobiz: %s; polling again in %.1f s", err, wait)
+            else:
+                wait = schedule.after_answer()
+                stored = [
+                    rid
+                    for rid, at in yielded.items()
+                    if at < poll_started and time.monotonic() - at >= EVENT_STORED_AFTER
+                ]
+                mark = mark.advance(listed, [*stored, *abandoned])
+                for rid in stored:  # now covered by the watermark (or ahead of it), or deleted
+                    del yielded[rid]
+            if mark != saved:
+                saved = await self._save(store, mark, saved)
+            await asyncio.sleep(wait)
+
+    async def _load(self, store: WatermarkStore) -> Watermark:
+        """The saved watermark; on a first start, now (saved at once, before anything is emitted)."""
+        while True:
+            try:
+                mark = await store.load()
+                if mark is not None:
+                    self.log.info("Watching recordings added after %s", isoformat_utc(mark.add_time))
+                    return mark
+                mark = Watermark.starting_at(datetime.now(timezone.utc))
+                await store.save(mark)
+            except Exception as err:  # the API server holding the state store did not answer
+                self.log.warning(
+                    "Asset state store, key %r: %s; trying again in %.1f s", store.key, err, self.poll_interval
+                )
+                await asyncio.sleep(self.poll_interval)
+            else:
+                self.log.info("First start: emitting recordings added from %s on", isoformat_utc(mark.add_time))
+                return mark
+
+    async def _save(self, store: WatermarkStore, mark: Watermark, saved: Watermark) -> Watermark:
+        """Save ``mark``; the watermark that is saved now (``saved`` if the write failed: retried next poll)."""
+        try:
+            await store.save(mark)
+        except Exception as err:
+            self.log.warning("Asset state store, key %r: %s; saving again after the next poll", store.key, err)
+            return saved
+        return mark
+
+    async def _list_past(self, hook: VobizAsyncHook, mark: Watermark) -> list[Recording]:
+        """The recordings this watcher emits that are past the watermark, oldest first."""
+        filters: dict[str, Any] = {
+            "recording_type": self.recording_type,
+            "add_time__gte": mark.add_time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        if self.conference_name is not None:
+            filters["conference_name"] = self.conference_name
+        new: list[Recording] = []
+        last: datetime | None = None
+        descending = True
+        async with aclosing(hook.iter_recordings(**filters)) as rows:
+            async for recording in rows:
+                descending = descending and (last is None or recording.add_time <= last)
+                last = recording.add_time
+                # Vobiz lists newest first (checked, not assumed): past the watermark nothing is new.
+                if descending and recording.add_time < mark.add_time:
+                    break
+                if self.matches(recording) and not mark.covers(recording):
+                    new.append(recording)
+        return sorted(new, key=lambda r: (r.add_time, r.recording_id))
