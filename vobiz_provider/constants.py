@@ -8,3 +8,10 @@ DEFAULT_CONN_ID = "vobiz_default"
 FILE_FORMATS = ("mp3", "wav")
 # Bytes read and written per chunk of a download; memory stays within a few chunks.
 DEFAULT_CHUNK_SIZE = 1024 * 1024
+# The longest Retry-After a request waits out within its retries (docs/vobiz-api-quirks.md,
+# "Retry-After"); a longer one fails the request at once, naming the wait Vobiz asked for.
+MAX_RETRY_AFTER_S = 300.0
+# The longest a connection test waits for its one request: the UI's Test button must answer.
+TEST_CONNECTION_TIMEOUT_S = 10.0
+# Pages of the recording list read by one search before giving up (100 per page: 100,000 rows).
+MAX_LIST_PAGES = 1000

@@ -63,6 +63,11 @@ class VobizServerError(_RetryAfterError):
     """5xx from Vobiz (a 503 may carry ``retry_after``, seconds Vobiz asked us to wait)."""
 
 
+class VobizUnavailableError(VobizServerError):
+    """A 2xx that is not Vobiz's answer: an HTML page (a proxy's or load balancer's maintenance
+    page) where JSON was expected. Transient: retried like a 503."""
+
+
 class VobizOutcomeUnknownError(VobizServerError):
     """A non-idempotent request may or may not have taken effect; it is not replayed blindly."""
 

@@ -59,6 +59,12 @@ def get_provider_info() -> dict[str, Any]:
                             "default": ["*.vobiz.ai"],
                         },
                     },
+                    "proxy": {
+                        "label": "Proxy",
+                        "description": "HTTP(S) proxy URL for every request (API, media, storage); "
+                        "empty: the environment's HTTPS_PROXY, HTTP_PROXY and NO_PROXY.",
+                        "schema": {"type": ["string", "null"]},
+                    },
                 },
                 # The port stays visible: Airflow 3.3.2's Test button refuses a connection without one
                 # (apache/airflow#73298); the hook honours it when the URL has none.

@@ -158,3 +158,33 @@ def test_dot_segments_are_not_resolved_away(vobiz_fake, make_hook, kind, name):
     assert make_hook(kind)("get_recording", name).recording_id == name
     (got,) = api_requests(vobiz_fake, "recording.get")
     assert got.path.startswith(f"/api/v1/Account/{vobiz_fake.auth_id}/Recording/")
+
+
+@pytest.mark.parametrize("list_shape", ["current", "legacy"])
+def test_a_list_that_ignores_offset_is_read_once_not_forever(vobiz_fake, make_hook, kind, list_shape):
+    # meta.next on every page and no numeric total_count: paging by "next" alone never ends.
+    vobiz_fake.configure(list_offset="ignore", list_shape=list_shape, list_filters="ignore")
+    newest = datetime.now(timezone.utc)
+    _fill(vobiz_fake, 150, newest)
+
+    search = make_hook(kind)("find_conference_recording", "Standup", newest - timedelta(days=1))
+
+    assert search.match is None
+    assert search.seen == 100  # the first page, once
+    assert len(api_requests(vobiz_fake, "recording.list")) == 2  # the second page repeats the first: stop
+
+
+def test_paging_has_a_hard_cap_with_a_clear_error(vobiz_fake, make_hook):
+    from vobiz_provider.exceptions import VobizResponseError
+    from vobiz_provider.hooks.listing import RecordingPages
+
+    _fill(vobiz_fake, 30, datetime.now(timezone.utc))
+    hook = make_hook("sync").hook
+    hook.get_settings()
+    pages = RecordingPages(vobiz_fake.auth_id, {}, page_size=5, max_pages=3)
+
+    with pytest.raises(VobizResponseError, match="still a next page after 3 pages"):
+        while (request := pages.next_request()) is not None:
+            pages.read(hook._call(request))
+
+    assert len(api_requests(vobiz_fake, "recording.list")) == 3

@@ -83,6 +83,27 @@ def test_stop_outcomes(vobiz_fake, hook, setup, expected):
     assert stopped.http_status == api_requests(vobiz_fake, "conference.record.stop")[-1].status
 
 
+@pytest.mark.parametrize("status", [400, 409, 410, 422])
+def test_stop_refused_in_words_for_nothing_recording_is_not_recording(vobiz_fake, hook, status):
+    vobiz_fake.add_room("Standup")
+    vobiz_fake.inject("conference.record.stop", status, body={"error": "No active recording for this conference"})
+
+    stopped = hook.stop_conference_recording("Standup")
+
+    assert stopped.status is StopStatus.NOT_RECORDING
+    assert stopped.http_status == status
+
+
+@pytest.mark.parametrize("status", [400, 409, 422])
+def test_stop_refused_for_another_reason_fails_naming_vobizs_words(vobiz_fake, hook, status):
+    # An "invalid request" used to become a warning while the recording kept running.
+    vobiz_fake.add_room("Standup", recording=True)
+    vobiz_fake.inject("conference.record.stop", status, body={"error": "invalid request: conference_name"})
+
+    with pytest.raises(VobizClientError, match="invalid request: conference_name"):
+        hook.stop_conference_recording("Standup")
+
+
 def test_conferences(vobiz_fake, hook):
     vobiz_fake.add_room("Standup", members=3)
 

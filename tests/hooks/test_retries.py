@@ -10,6 +10,7 @@ from email.utils import formatdate
 import pytest
 
 from tests.hooks.support import api_requests
+from vobiz_provider.constants import MAX_RETRY_AFTER_S
 from vobiz_provider.exceptions import (
     VobizAuthError,
     VobizClientError,
@@ -20,7 +21,7 @@ from vobiz_provider.exceptions import (
     VobizServerError,
 )
 from vobiz_provider.hooks.api import ApiRequest
-from vobiz_provider.hooks.policy import RetryPolicy
+from vobiz_provider.hooks.policy import RetryPolicy, is_retryable
 from vobiz_provider.testing import FakeVobizServer
 
 RETRIED = [429, 500, 502, 503, 504]
@@ -98,22 +99,27 @@ def test_retry_after_http_date_is_honoured(vobiz_fake, make_hook, kind):
     assert second.received_at - first.received_at < 3.5
 
 
-def test_retry_after_is_capped():
-    policy = RetryPolicy(max_retries=1, backoff=0.01, max_wait=0.3)
+def test_backoff_is_capped_but_retry_after_is_honoured_up_to_its_own_cap():
+    policy = RetryPolicy(max_retries=3, backoff=10.0, max_wait=0.3)
+    asked = VobizRateLimitError("429", status_code=429, retry_after=120)
+    assert policy.wait_before(3, None) <= 0.3  # our own backoff: capped by max_wait
+    assert policy.wait_before(1, asked) == 120  # Vobiz's wish: honoured beyond it
+    too_long = VobizRateLimitError("429", status_code=429, retry_after=MAX_RETRY_AFTER_S + 1)
     request = ApiRequest("GET", "/api/v1/Account/MA_X/Recording/", "list recordings")
-    calls: list[float] = []
+    assert not is_retryable(request, too_long)
 
-    class Log:
-        def warning(self, *args: object) -> None:
-            pass
 
-    for attempt in policy.retrying(request, Log()):
-        with attempt:
-            calls.append(time.monotonic())
-            if len(calls) == 1:
-                raise VobizRateLimitError("list recordings: 429", status_code=429, retry_after=3600)
+def test_a_retry_after_beyond_the_cap_fails_at_once_naming_the_wait(vobiz_fake, use_connection, make_hook, kind):
+    # Waiting an hour inside one request would hold a worker slot; retrying sooner burns the budget.
+    use_connection(extra={"max_retries": 3})
+    vobiz_fake.inject("recording.get", 429, retry_after=3600, times=3)
 
-    assert 0.3 <= calls[1] - calls[0] < 1.5
+    with pytest.raises(VobizRateLimitError) as raised:
+        make_hook(kind)("get_recording", "rec-1")
+
+    assert "asks to wait 3600 s" in str(raised.value)
+    assert "not retried" in str(raised.value)
+    assert [r.status for r in vobiz_fake.requests] == [429]
 
 
 def test_rate_limit_without_retry_after_uses_backoff_and_gives_up(vobiz_fake, use_connection, make_hook, kind):

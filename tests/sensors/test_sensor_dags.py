@@ -127,3 +127,32 @@ def test_poke_chooses_the_meetings_recording_among_decoys_with_offsets(vobiz_fak
     assert result["recording_id"] == decoys.target
     assert result["add_time"] == "2026-11-23T10:20:00+00:00"
     assert [r.query.count("offset=100") for r in requests_on(vobiz_fake, "recording.list")] == [0, 1]
+
+
+def test_a_slow_api_fails_the_deferred_wait_near_its_timeout(
+    vobiz_fake: FakeVobizServer, task_log: Callable[[], str]
+) -> None:
+    # Each answer takes 6 s, the sensor's timeout is 2 s: the worker's first check and the
+    # trigger's last poll are cut to the time left, not their full 30 s request timeout.
+    vobiz_fake.set_latency("recording.list", 6.0)
+
+    run = run_scenario(scenarios.timeout_deferrable, since=SINCE.isoformat())
+
+    assert run.task_states == {"wait": "failed"}
+    log = task_log()
+    assert "AirflowSensorTimeout" in log and "the last poll failed" in log
+    check, last_poll = (entry.received_at for entry in requests_on(vobiz_fake, "recording.list"))
+    # Had the first check waited for its answer, the trigger's poll would come 6 s or more later.
+    assert last_poll - check < 6.0
+    time.sleep(max(0.0, last_poll + 6.2 - time.time()))  # let the slow answers finish
+
+
+def test_a_maintenance_page_is_waited_out_in_poke_mode(vobiz_fake: FakeVobizServer) -> None:
+    vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE + timedelta(minutes=5))
+    page = "<html><body>Down for maintenance</body></html>"
+    vobiz_fake.inject("recording.list", 200, body=page, headers={"Content-Type": "text/html"})
+
+    run = run_scenario(scenarios.wait_poke, since=SINCE.isoformat())
+
+    assert run.task_states == {"wait": "success"}
+    assert [r.status for r in requests_on(vobiz_fake, "recording.list")][:2] == [200, 200]

@@ -336,3 +336,40 @@ async def test_the_window_bounds_the_choice_and_several_in_it_are_named_in_the_e
     assert event["message"].startswith("2 recordings of 'Team Sync' in the meeting's window")
     assert f"not chosen: recording {first!r}" in event["message"]
     assert read_event(event).message == event["message"]
+
+
+async def test_a_slow_api_cannot_hold_the_trigger_past_its_deadline(vobiz_fake: FakeVobizServer) -> None:
+    # Each poll's request timeout is cut to the time left: a 3 s answer is not waited for.
+    vobiz_fake.set_latency("recording.list", 3.0)
+    deadline = time.time() + 1.0
+
+    event = await run_trigger(make_trigger(deadline=deadline, poll_interval=0.4), limit=2.8)
+
+    assert event["status"] == "timeout"
+    assert "the last poll failed" in event["message"]
+    await asyncio.sleep(max(0.0, deadline + 2.2 - time.time()))  # let the slow answers finish
+
+
+def test_the_trigger_imports_nothing_while_it_runs(vobiz_fake: FakeVobizServer) -> None:
+    # An import inside run() stalls the triggerer's shared event loop ("badly-written trigger").
+    import subprocess
+    import sys
+
+    rid = vobiz_fake.add_recording(conference_name=ROOM)
+    script = f"""
+import asyncio, sys, time
+from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
+trigger = ConferenceRecordingTrigger(deadline=time.time() + 20, recording_id={rid!r}, poll_interval=0.2)
+before = set(sys.modules)
+
+async def main():
+    return [event.payload async for event in trigger.run()]
+
+events = asyncio.run(main())
+assert events[0]["status"] == "success", events
+heavy = ("aiohttp", "yarl", "requests", "vobiz_provider", "airflow.providers", "multidict")
+print(sorted(name for name in set(sys.modules) - before if name.startswith(heavy)))
+"""
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert finished.stdout.strip().splitlines()[-1] == "[]"

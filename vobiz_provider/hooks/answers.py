@@ -7,6 +7,7 @@ Pure functions over :class:`ApiReply`; no I/O.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,6 +16,7 @@ from enum import Enum
 from typing import Any, NoReturn
 from urllib.parse import parse_qs, urlsplit
 
+from vobiz_provider.constants import MAX_RETRY_AFTER_S
 from vobiz_provider.exceptions import (
     VobizAuthError,
     VobizClientError,
@@ -23,6 +25,7 @@ from vobiz_provider.exceptions import (
     VobizRateLimitError,
     VobizResponseError,
     VobizServerError,
+    VobizUnavailableError,
 )
 from vobiz_provider.hooks.api import ApiRequest
 from vobiz_provider.models import Recording
@@ -142,6 +145,13 @@ def retry_after_seconds(headers: Mapping[str, str], body: Any = None) -> float |
 def raise_for_reply(request: ApiRequest, reply: ApiReply) -> None:
     """Raise the typed error an answer of 400 or more stands for; a 2xx/3xx passes."""
     status = reply.status
+    if status < 300 and reply.headers.get("content-type", "").lower().startswith("text/html"):
+        # A proxy's or load balancer's maintenance page, not Vobiz: transient, like a 503.
+        raise VobizUnavailableError(
+            f"{request.description}: got a {status} HTML page instead of Vobiz's JSON answer "
+            "(a proxy's or load balancer's maintenance page?)",
+            status_code=status,
+        )
     if status < 400:
         return
     body = _json_or_none(reply.body)
@@ -158,7 +168,13 @@ def raise_for_reply(request: ApiRequest, reply: ApiReply) -> None:
     if status == 404:
         raise VobizNotFoundError(message, **context)
     if status == 429:
-        raise VobizRateLimitError(message, retry_after=retry_after_seconds(reply.headers, body), **context)
+        asked = retry_after_seconds(reply.headers, body)
+        if asked is not None and asked > MAX_RETRY_AFTER_S:
+            message += (
+                f"; Vobiz asks to wait {asked:g} s, longer than the {MAX_RETRY_AFTER_S:g} s a request "
+                "waits out: not retried, try again later"
+            )
+        raise VobizRateLimitError(message, retry_after=asked, **context)
     if status >= 500:
         if not request.idempotent:
             raise VobizOutcomeUnknownError(
@@ -177,6 +193,27 @@ def raise_unless_file(request: ApiRequest, reply: ApiReply) -> None:
     raise_unexpected(request, reply)
 
 
+# Vobiz's words for "nothing to stop" when it refuses a stop with 400/409/410/422
+# (docs/vobiz-api-quirks.md, "Stop with nothing recording"); any other 4xx text is a real error.
+_NOTHING_TO_STOP = re.compile(
+    r"no (?:active |ongoing |running )?recording|not (?:currently )?(?:being )?recording|not recorded"
+    r"|recording (?:is )?not (?:active|running|in progress|found|started)|nothing to stop|already stopped"
+    r"|conference not found|no (?:such )?conference",
+    re.IGNORECASE,
+)
+NOTHING_TO_STOP_STATUSES = frozenset({400, 409, 410, 422})
+
+
+def nothing_to_stop(status: int | None, detail: str | None) -> bool:
+    """Whether a stop refused with ``status`` and Vobiz's words ``detail`` means nothing was recording.
+
+    404 always does (an unknown or ended room); 400/409/410/422 only when Vobiz's words say so.
+    """
+    if status == 404:
+        return True
+    return status in NOTHING_TO_STOP_STATUSES and bool(_NOTHING_TO_STOP.search(detail or ""))
+
+
 class FileState(Enum):
     """What one probe of a recording's file found."""
 
@@ -185,16 +222,29 @@ class FileState(Enum):
     NOT_YET = "not_yet"
     """404/410/416: Vobiz has not finished the file."""
     PROBE_REFUSED = "probe_refused"
-    """The server refuses this kind of probe (HEAD answered 405/501): try the next one."""
+    """The server refuses this kind of probe (see :func:`file_state`): try the next one."""
 
 
-def file_state(request: ApiRequest, reply: ApiReply) -> FileState:
-    """A file probe's verdict; 401/403 and other failures raise their typed error."""
+# A HEAD refused by method: try a ranged GET, whoever answered.
+HEAD_REFUSED_STATUSES = frozenset({405, 501})
+# A HEAD refused by a host that got no credentials (presigned storage): S3 and GCS sign the method,
+# so a HEAD on a URL signed for GET fails the signature check. Our credentials cannot be at fault.
+HEAD_REFUSED_UNCREDENTIALED_STATUSES = frozenset({400, 401, 403})
+
+
+def file_state(request: ApiRequest, reply: ApiReply, *, credentialed: bool = True) -> FileState:
+    """A file probe's verdict; 401/403 and other failures raise their typed error.
+
+    :param credentialed: whether the answering host (the last hop) was sent the credentials.
+    """
     if reply.status in (200, 206):
         return FileState.READY
     if reply.status in (404, 410, 416):
         return FileState.NOT_YET
-    if request.method == "HEAD" and reply.status in (405, 501):
+    if request.method == "HEAD" and (
+        reply.status in HEAD_REFUSED_STATUSES
+        or (not credentialed and reply.status in HEAD_REFUSED_UNCREDENTIALED_STATUSES)
+    ):
         return FileState.PROBE_REFUSED
     raise_for_reply(request, reply)
     return raise_unexpected(request, reply)

@@ -6,6 +6,7 @@ Each function returns an :class:`ApiRequest`; a hook sends it and reads the answ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,6 +143,15 @@ def file_probes(url: str) -> tuple[ApiRequest, ApiRequest]:
 
 def download(url: str) -> ApiRequest:
     return ApiRequest("GET", url, f"download {without_query(url)}", headers=IDENTITY_ENCODING)
+
+
+# A query string (``?a=b...``) inside any text: requests' and aiohttp's error texts quote the URL.
+_QUERY_IN_TEXT = re.compile(r"\?[^\s'\"()<>\[\]]*=[^\s'\"()<>\[\]]*")
+
+
+def redact_queries(text: str) -> str:
+    """``text`` with every URL's query string cut to ``?...``: presigned signatures are credentials."""
+    return _QUERY_IN_TEXT.sub("?...", text)
 
 
 def without_query(url: str) -> str:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from vobiz_provider.constants import MAX_LIST_PAGES
+from vobiz_provider.exceptions import VobizResponseError
 from vobiz_provider.hooks import api
 from vobiz_provider.hooks.answers import ApiReply, RecordingPage, parse_recording_page
 from vobiz_provider.hooks.api import ApiRequest
@@ -39,13 +41,28 @@ class RecordingPages:
     :param auth_id: the account.
     :param filters: query filters sent with every page.
     :param page_size: recordings per page (at most :data:`~vobiz_provider.hooks.api.MAX_PAGE_SIZE`).
+    :param max_pages: pages read before giving up with :class:`VobizResponseError`.
+
+    Paging is bounded whatever the server says: a page whose recordings were all seen before (a
+    list that ignores ``offset`` and always sends ``meta.next``) ends the list, and so does
+    ``max_pages`` with an error (docs/vobiz-api-quirks.md, "Pagination").
     """
 
-    def __init__(self, auth_id: str, filters: Mapping[str, Any], page_size: int = api.MAX_PAGE_SIZE) -> None:
+    def __init__(
+        self,
+        auth_id: str,
+        filters: Mapping[str, Any],
+        page_size: int = api.MAX_PAGE_SIZE,
+        max_pages: int = MAX_LIST_PAGES,
+    ) -> None:
         self.auth_id = auth_id
         self.filters = dict(filters)
         self.page_size = page_size
+        self.max_pages = max_pages
         self.offset: int | None = 0
+        self.pages_read = 0
+        self.repeated = False
+        self._seen_ids: set[str] = set()
 
     def next_request(self) -> ApiRequest | None:
         """The request for the next page, or None after the last."""
@@ -57,7 +74,20 @@ class RecordingPages:
         """Parse a page and move on to the next one."""
         assert self.offset is not None, "read() after the last page"
         page = parse_recording_page(reply.json_object("list recordings"), self.offset)
+        self.pages_read += 1
+        ids = {rec.recording_id for rec in page.recordings}
+        if ids and ids <= self._seen_ids:
+            # The same rows again: the server ignores offset. Nothing new can follow.
+            self.repeated = True
+            self.offset = None
+            return RecordingPage([], None)
+        self._seen_ids |= ids
         self.offset = page.next_offset
+        if self.offset is not None and self.pages_read >= self.max_pages:
+            raise VobizResponseError(
+                f"list recordings: still a next page after {self.pages_read} pages "
+                f"({len(self._seen_ids)} recordings); giving up rather than paging without end"
+            )
         return page
 
     def stop(self) -> None:

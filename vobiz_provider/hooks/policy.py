@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 import tenacity
 
+from vobiz_provider.constants import MAX_RETRY_AFTER_S
 from vobiz_provider.exceptions import (
     VobizConnectionError,
     VobizError,
@@ -20,8 +21,9 @@ from vobiz_provider.exceptions import (
     VobizRateLimitError,
     VobizResponseError,
     VobizServerError,
+    VobizUnavailableError,
 )
-from vobiz_provider.hooks.api import ApiRequest
+from vobiz_provider.hooks.api import ApiRequest, redact_queries
 from vobiz_provider.hooks.settings import VobizSettings
 from vobiz_provider.log import Log
 
@@ -47,11 +49,15 @@ def host_allowed(settings: VobizSettings, url: str) -> bool:
 
 
 def credentials_for(settings: VobizSettings, url: str, *, origin: str | None = None) -> dict[str, str]:
-    """The auth headers for a request to ``url``: none for a foreign host or an https-to-http downgrade
-    from ``origin`` (the first URL of the request)."""
+    """The auth headers for a request to ``url``: none for a foreign host, and none over plain
+    ``http://`` when the API is reached over ``https://`` or ``origin`` (where the request began) was
+    ``https://``: a downgrade, even to an allowed host."""
     if not host_allowed(settings, url):
         return {}
-    if origin and urlsplit(origin).scheme == "https" and urlsplit(url).scheme != "https":
+    if urlsplit(url).scheme != "https" and "https" in (
+        urlsplit(settings.base_url).scheme,
+        urlsplit(origin or "").scheme,
+    ):
         return {}
     return settings.auth_headers
 
@@ -125,7 +131,8 @@ def next_hop(settings: VobizSettings, request: ApiRequest, hop: Hop, status: int
 
 def transport_failure(request: ApiRequest, error: BaseException, *, sent: bool) -> VobizError:
     """The typed error for a request that got no complete answer."""
-    reason = f"{type(error).__name__}: {error}"
+    # requests' and aiohttp's texts quote the URL, a presigned query (its signature) included.
+    reason = redact_queries(f"{type(error).__name__}: {error}")
     if sent and not request.idempotent:
         return VobizOutcomeUnknownError(
             f"{request.description}: no answer after the request was sent ({reason}); it is not replayed, "
@@ -137,11 +144,13 @@ def transport_failure(request: ApiRequest, error: BaseException, *, sent: bool) 
 def is_retryable(request: ApiRequest, error: BaseException) -> bool:
     """429 and connection failures always (when safe); 500/502/503/504 only for idempotent requests."""
     if isinstance(error, VobizRateLimitError):
-        return True
+        return error.retry_after is None or error.retry_after <= MAX_RETRY_AFTER_S
     if isinstance(error, VobizConnectionError):
         return request.idempotent or not error.sent
     if isinstance(error, VobizOutcomeUnknownError):
         return False
+    if isinstance(error, VobizUnavailableError):
+        return request.idempotent
     if isinstance(error, VobizServerError):
         return request.idempotent and error.status_code in RETRYABLE_SERVER_STATUSES
     return False
@@ -149,11 +158,12 @@ def is_retryable(request: ApiRequest, error: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with jitter, ``Retry-After`` honoured up to ``max_wait``.
+    """Exponential backoff with jitter up to ``max_wait``; ``Retry-After`` honoured up to
+    :data:`~vobiz_provider.constants.MAX_RETRY_AFTER_S` (a longer one is not retried, see :func:`is_retryable`).
 
     :param max_retries: retries after the first attempt.
     :param backoff: the first backoff in seconds; it doubles each retry.
-    :param max_wait: the longest single wait, ``Retry-After`` included.
+    :param max_wait: the longest backoff of our own choosing.
     """
 
     max_retries: int
@@ -164,7 +174,7 @@ class RetryPolicy:
         """Seconds to wait before the retry after attempt ``attempt_number`` failed with ``error``."""
         asked = getattr(error, "retry_after", None)
         if asked is not None:
-            return min(float(asked), self.max_wait)
+            return min(float(asked), MAX_RETRY_AFTER_S)
         # Doubling, plus up to one first backoff of jitter so many workers do not retry in step.
         exponential = self.backoff * 2 ** (attempt_number - 1)
         return min(exponential + random.uniform(0, self.backoff), self.max_wait)

@@ -14,7 +14,7 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_AUTH_HOSTS = ("*.vobiz.ai",)
 # Extras the provider reads: the connection form shows them as fields, and they are never sent as headers.
-PROVIDER_EXTRAS = frozenset({"timeout", "max_retries", "auth_hosts"})
+PROVIDER_EXTRAS = frozenset({"timeout", "max_retries", "auth_hosts", "proxy"})
 
 
 class ConnectionLike(Protocol):
@@ -45,6 +45,8 @@ class VobizSettings:
     :param timeout: seconds per request, connect and read.
     :param max_retries: retries allowed for retryable failures.
     :param auth_hosts: further host patterns that may receive the credentials.
+    :param proxy: an HTTP(S) proxy URL for every request of the connection (extra ``proxy``);
+        None: the environment's ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` decide.
     """
 
     conn_id: str
@@ -54,6 +56,7 @@ class VobizSettings:
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     auth_hosts: tuple[str, ...] = DEFAULT_AUTH_HOSTS
+    proxy: str | None = None
 
     def __repr__(self) -> str:
         return f"VobizSettings(conn_id={self.conn_id!r}, base_url={self.base_url!r}, auth_id={self.auth_id!r})"
@@ -63,14 +66,27 @@ class VobizSettings:
         return (urlsplit(self.base_url).hostname or "").lower()
 
     @property
+    def proxies(self) -> dict[str, str] | None:
+        """``requests``' proxies for the ``proxy`` extra (None: the environment's)."""
+        return {"http": self.proxy, "https": self.proxy} if self.proxy else None
+
+    @property
     def auth_headers(self) -> dict[str, str]:
         return {"X-Auth-ID": self.auth_id, "X-Auth-Token": self.auth_token}
 
     @classmethod
     def from_connection(
-        cls, conn: ConnectionLike, *, timeout: float | None = None, max_retries: int | None = None
+        cls,
+        conn: ConnectionLike,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> VobizSettings:
-        """Validate ``conn``; every message names the connection id and the field at fault."""
+        """Validate ``conn``; every message names the connection id and the field at fault.
+
+        ``extra``: the extras when already read (the triggerer reads them with ``aextra_dejson()``).
+        """
         conn_id = conn.conn_id or "<unnamed>"
 
         def fail(field: str, problem: str) -> VobizConfigError:
@@ -82,7 +98,8 @@ class VobizSettings:
             raise fail("login", "(Auth ID) is empty; set it to your MA_... or SA_... account id")
         if not token:
             raise fail("password", "(Auth Token) is empty")
-        extra = conn.extra_dejson
+        if extra is None:
+            extra = conn.extra_dejson
         if not isinstance(extra, Mapping):
             raise fail("extra", "must be a JSON object")
         return cls(
@@ -93,6 +110,7 @@ class VobizSettings:
             timeout=_timeout(extra.get("timeout") if timeout is None else timeout, fail),
             max_retries=_max_retries(extra.get("max_retries") if max_retries is None else max_retries, fail),
             auth_hosts=_auth_hosts(extra.get("auth_hosts"), fail),
+            proxy=_proxy(extra.get("proxy"), fail),
         )
 
 
@@ -109,9 +127,9 @@ class HookOptions:
     max_retries: int | None = None
     retry_backoff: float = 1.0
 
-    def settings(self, conn: ConnectionLike) -> VobizSettings:
-        """The connection, validated, with these options applied."""
-        return VobizSettings.from_connection(conn, timeout=self.timeout, max_retries=self.max_retries)
+    def settings(self, conn: ConnectionLike, extra: Mapping[str, Any] | None = None) -> VobizSettings:
+        """The connection, validated, with these options applied (``extra``: when already read)."""
+        return VobizSettings.from_connection(conn, timeout=self.timeout, max_retries=self.max_retries, extra=extra)
 
 
 class _Fail(Protocol):
@@ -179,3 +197,13 @@ def _auth_hosts(value: Any, fail: _Fail) -> tuple[str, ...]:
             raise fail("extra 'auth_hosts'", f"wildcards are only allowed as a leading '*.': {item!r}")
         hosts.append(host)
     return tuple(hosts)
+
+
+def _proxy(value: Any, fail: _Fail) -> str | None:
+    if value is None or value == "":
+        return None
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        # Not echoed: a proxy URL may carry a password.
+        raise fail("extra 'proxy'", "must be an http:// or https:// proxy URL, e.g. http://proxy.internal:3128")
+    return value

@@ -5,24 +5,34 @@ Every decision is made once, in plain functions both hooks call: what a request 
 (:mod:`~vobiz_provider.hooks.api`), where the credentials may go and how a redirect is followed
 and a failure retried (:mod:`~vobiz_provider.hooks.policy`), what an answer means
 (:mod:`~vobiz_provider.hooks.answers`), and how the list is paged (:mod:`~vobiz_provider.hooks.listing`).
-The hooks only move bytes. aiohttp is imported when the async hook first sends, so a stop or a
-download on the worker never loads it.
+The hooks only move bytes.
+
+``VobizHook`` is the http provider's ``HttpHook``, so importing this module imports the http
+provider's hook module, and with it aiohttp, on the worker too (a stop or a download loads it).
+DAG files never import this module at parse time: the operators and the sensor import it inside
+the methods that run a task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
+import aiohttp
 import requests
+from airflow.providers.http.hooks.http import HttpHook
 from airflow.sdk.bases.hook import BaseHook
+from requests.auth import AuthBase
 from urllib3.exceptions import ConnectTimeoutError
+from yarl import URL
 
-from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID, FILE_FORMATS
+from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID, FILE_FORMATS, TEST_CONNECTION_TIMEOUT_S
 from vobiz_provider.exceptions import VobizClientError, VobizConfigError, VobizError, VobizNotFoundError
 from vobiz_provider.hooks import api
 from vobiz_provider.hooks.answers import (
@@ -32,6 +42,7 @@ from vobiz_provider.hooks.answers import (
     body_limit,
     file_state,
     lower_headers,
+    nothing_to_stop,
     optional_text,
     parse_conference_names,
     parse_single_recording,
@@ -40,20 +51,15 @@ from vobiz_provider.hooks.answers import (
 )
 from vobiz_provider.hooks.api import ApiRequest
 from vobiz_provider.hooks.listing import RecordingPages, RecordingSearch
-from vobiz_provider.hooks.policy import RetryPolicy, first_hop, next_hop, transport_failure
+from vobiz_provider.hooks.policy import RetryPolicy, credentials_for, first_hop, next_hop, transport_failure
 from vobiz_provider.hooks.settings import ConnectionLike, HookOptions, VobizSettings
 from vobiz_provider.hooks.transfer import ResumableTransfer
 from vobiz_provider.models import FileTransfer, Recording, RecordingStarted, RecordingStopped, StopStatus
 
-if TYPE_CHECKING:
-    import aiohttp
-    from yarl import URL
-
 __all__ = ["VobizAsyncHook", "VobizHook"]
 
-# Statuses with which Vobiz may refuse a stop because nothing is recording
-# (docs/vobiz-api-quirks.md, row "Stop with nothing recording").
-NOTHING_TO_STOP_STATUSES = frozenset({400, 404, 409, 410, 422})
+# The shortest timeout a request gets when a deadline is near: the last poll at the deadline still asks.
+MIN_REQUEST_TIMEOUT_S = 0.5
 
 
 class _VobizHookBase:
@@ -71,17 +77,33 @@ class _VobizHookBase:
         timeout: float | None = None,
         max_retries: int | None = None,
         retry_backoff: float = 1.0,
+        **hook_kwargs: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(**hook_kwargs)
         self.vobiz_conn_id = vobiz_conn_id
         self.options = HookOptions(timeout, max_retries, retry_backoff)
+        self.deadline: float | None = None
         self._settings: VobizSettings | None = None
         self._policy: RetryPolicy | None = None
 
-    def _use_connection(self, conn: ConnectionLike) -> VobizSettings:
-        self._settings = self.options.settings(conn)
-        self._policy = RetryPolicy(max_retries=self._settings.max_retries, backoff=self.options.retry_backoff)
-        return self._settings
+    def _use_connection(self, conn: ConnectionLike, extra: Mapping[str, Any] | None = None) -> VobizSettings:
+        return self._use_settings(self.options.settings(conn, extra))
+
+    def _use_settings(self, settings: VobizSettings) -> VobizSettings:
+        self._settings = settings
+        self._policy = RetryPolicy(max_retries=settings.max_retries, backoff=self.options.retry_backoff)
+        return settings
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """Bound every later request by ``deadline`` (seconds since the epoch): its timeout is the
+        time left (at least half a second), when that is shorter than the connection's."""
+        self.deadline = deadline
+
+    def request_timeout(self, settings: VobizSettings) -> float:
+        """Seconds the next request may take: the connection's timeout, cut to the time left."""
+        if self.deadline is None:
+            return settings.timeout
+        return min(settings.timeout, max(self.deadline - time.time(), MIN_REQUEST_TIMEOUT_S))
 
     @property
     def policy(self) -> RetryPolicy:
@@ -100,39 +122,127 @@ def recording_url(recording: Recording | str) -> str:
 # ==================================================================================================
 
 
-class VobizHook(_VobizHookBase, BaseHook):
+class ScopedCredentials(AuthBase):
+    """``requests`` auth for the first leg of a request: the Vobiz headers where the policy allows
+    them (:func:`~vobiz_provider.hooks.policy.credentials_for`), none elsewhere.
+
+    :param settings: the connection.
+    """
+
+    def __init__(self, settings: VobizSettings) -> None:
+        self.settings = settings
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = request.url or ""
+        for name in self.settings.auth_headers:
+            request.headers.pop(name, None)
+        request.headers.update(credentials_for(self.settings, url, origin=url))
+        return request
+
+
+class _DecidedPerHop(AuthBase):
+    """The typed methods' legs carry the policy's decision already (``first_hop``/``next_hop``)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+_DECIDED_PER_HOP = _DecidedPerHop()
+
+
+class ScopedSession(requests.Session):
+    """A ``requests.Session`` that decides the credentials again on every redirect hop.
+
+    requests strips only ``Authorization`` when a redirect changes host; the Vobiz headers would
+    follow the redirect anywhere. Here each hop gets what the policy allows its URL.
+
+    :param settings: the connection.
+    """
+
+    def __init__(self, settings: VobizSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.auth = ScopedCredentials(settings)
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        super().rebuild_auth(prepared_request, response)
+        for name in self.settings.auth_headers:
+            prepared_request.headers.pop(name, None)
+        previous = response.request.url if response.request is not None else None
+        prepared_request.headers.update(credentials_for(self.settings, prepared_request.url or "", origin=previous))
+
+
+class VobizHook(_VobizHookBase, HttpHook):
     """Talk to the Vobiz REST API with an Airflow connection of type ``vobiz``.
 
     Login is the Auth ID, password the Auth Token, host the API base URL (default
-    ``https://api.vobiz.ai``); extras ``timeout``, ``max_retries`` and ``auth_hosts``. One
+    ``https://api.vobiz.ai``); extras ``timeout``, ``max_retries``, ``auth_hosts`` and ``proxy``
+    (without it, the environment's ``HTTPS_PROXY``/``NO_PROXY`` apply). One
     ``requests.Session`` per hook; every request has a timeout, retries follow one policy shared
     with :class:`VobizAsyncHook`, and the credentials go only to the API host and ``auth_hosts``,
     checked again on every redirect hop. :meth:`call` reaches any Vobiz endpoint the same way.
 
-    Not an ``HttpHook`` subclass, on purpose: inheriting it would hand users ``run()``,
-    ``run_and_check()`` and ``run_with_advanced_retry()``, which follow redirects with requests'
-    own rules and retry on their own, beside the policy every call here follows; and the http
-    provider's hook module imports aiohttp, which a stop or a download on the worker never needs
-    (aiohttp alone takes about a second to import on our workers). Like ``HttpHook``, it is built on ``requests``.
+    Built on the http provider's ``HttpHook``: ``run("Account/{auth_id}/Recording/")`` (endpoints
+    below ``{host}/api/v1/``), ``run_and_check()`` and ``run_with_advanced_retry()`` work, on the
+    same session, with the same scoped credentials (a redirect re-decides them per hop), the
+    connection's timeout and proxy; the provider's extras never become headers. Those methods keep
+    ``HttpHook``'s own redirect and retry rules; the typed methods here follow the provider's policy.
+    Importing this module imports the http provider's hook module, and with it aiohttp.
 
     :param vobiz_conn_id: the Airflow connection id.
     :param timeout: seconds per request; overrides the connection's extra.
     :param max_retries: retry budget; overrides the connection's extra.
     :param retry_backoff: the first backoff in seconds, doubling per retry (with jitter).
+    :param method: the HTTP method of :meth:`run` (``HttpHook``'s); default ``GET``.
     """
 
     hook_name = "Vobiz"
-    _session: requests.Session | None = None
+    _session: ScopedSession | None = None
+
+    def __init__(
+        self,
+        vobiz_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_backoff: float = 1.0,
+        method: str = "GET",
+        **http_hook_kwargs: Any,
+    ) -> None:
+        super().__init__(
+            vobiz_conn_id,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            method=method,
+            http_conn_id=vobiz_conn_id,
+            **http_hook_kwargs,
+        )
 
     def get_settings(self) -> VobizSettings:
         """The validated connection, read once per hook."""
         return self._settings or self._use_connection(self.get_connection(self.vobiz_conn_id))
 
-    def get_conn(self) -> requests.Session:
-        """The hook's one session (the credentials are added per request, where allowed)."""
+    def get_conn(
+        self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
+    ) -> requests.Session:
+        """The hook's one session: scoped credentials, the connection's proxy, keep-alive.
+
+        For ``HttpHook.run()``: the base URL is ``{host}/api/v1``, and the request options are the
+        connection's timeout (cut to the deadline) with ``extra_options`` on top. The connection's
+        extras are never turned into headers; ``headers`` go on each ``run()`` request, not the session.
+        """
+        settings = self.get_settings()
+        self.base_url = f"{settings.base_url}/api/v1"
+        self._base_url_initialized = True
+        self.merged_extra = {"timeout": self.request_timeout(settings), **(extra_options or {})}
         if self._session is None:
-            self._session = requests.Session()
-            self._session.headers.update(api.SESSION_HEADERS)
+            session = ScopedSession(settings)
+            session.headers.update(api.SESSION_HEADERS)
+            # As run_and_check() passes them per request, they win over the environment's.
+            session.proxies = settings.proxies or {}
+            self._session = session
+            self._configure_session_from_mount_adapters(session)
         return self._session
 
     def close(self) -> None:
@@ -154,9 +264,11 @@ class VobizHook(_VobizHookBase, BaseHook):
                     params=hop.params,
                     json=hop.body,
                     headers=hop.headers,
-                    timeout=settings.timeout,
+                    timeout=self.request_timeout(settings),
                     allow_redirects=False,
                     stream=True,
+                    auth=_DECIDED_PER_HOP,
+                    proxies=settings.proxies,
                 )
             except requests.RequestException as err:
                 raise transport_failure(request, err, sent=not _never_sent(err)) from None
@@ -222,8 +334,9 @@ class VobizHook(_VobizHookBase, BaseHook):
         )
 
     def stop_conference_recording(self, conference_name: str) -> RecordingStopped:
-        """Stop a room's recording. Any 2xx is ``stopped``; an unknown or ended room, or a room with
-        nothing recording (404, or the error some API versions send), is ``not_recording``.
+        """Stop a room's recording. Any 2xx is ``stopped``; an unknown or ended room (404), or a refusal
+        (400/409/410/422) in Vobiz's words for "nothing recording", is ``not_recording``; any other
+        refusal raises, naming Vobiz's words (docs/vobiz-api-quirks.md, "Stop with nothing recording").
 
         :param conference_name: the room (case-sensitive).
         """
@@ -231,7 +344,7 @@ class VobizHook(_VobizHookBase, BaseHook):
         try:
             reply = self._call(request)
         except (VobizNotFoundError, VobizClientError) as err:
-            if err.status_code not in NOTHING_TO_STOP_STATUSES:
+            if not nothing_to_stop(err.status_code, err.detail):
                 raise
             return RecordingStopped(
                 conference_name, StopStatus.NOT_RECORDING, err.status_code or 0, err.api_id, str(err)
@@ -294,10 +407,11 @@ class VobizHook(_VobizHookBase, BaseHook):
         return False
 
     def _probe(self, probe: ApiRequest) -> FileState:
-        self.get_settings()  # the policy is built with the settings
+        settings = self.get_settings()  # the policy is built with the settings
         for attempt in self.policy.retrying(probe, self.log):
             with attempt:
-                state = file_state(probe, self._send(probe, whole_body=False))
+                reply = self._send(probe, whole_body=False)
+                state = file_state(probe, reply, credentialed=bool(credentials_for(settings, reply.url)))
         return state
 
     # -- download (sync only: files are fetched on the worker) ----------------------------------------
@@ -355,10 +469,16 @@ class VobizHook(_VobizHookBase, BaseHook):
             transfer.finish()
 
     def test_connection(self) -> tuple[bool, str]:
-        """A read-only request (list one recording); never changes anything, never shows the token."""
+        """A read-only request (list one recording): one attempt, at most
+        :data:`~vobiz_provider.constants.TEST_CONNECTION_TIMEOUT_S` seconds, so the UI's Test button
+        answers at once. Never changes anything, never shows the token."""
         try:
             settings = self.get_settings()
-            self._call(api.account_check(settings.auth_id))
+            request = api.account_check(settings.auth_id)
+            self._use_settings(
+                replace(settings, timeout=min(settings.timeout, TEST_CONNECTION_TIMEOUT_S), max_retries=0)
+            )
+            self._call(request)
         except VobizError as err:
             return False, str(err)
         return True, f"Connected to Vobiz at {settings.base_url} as {settings.auth_id}"
@@ -382,8 +502,6 @@ _ENCODED_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
 
 def _wire_url(url: str) -> URL:
     """yarl re-quotes and resolves ``%2E%2E`` by default; a URL that is already encoded must stay as is."""
-    from yarl import URL
-
     return URL(url, encoded=_ENCODED_URL.fullmatch(url) is not None)
 
 
@@ -393,7 +511,8 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
 
     Not built on the http provider's ``HttpAsyncHook``: that opens a session per call and turns
     connection extras into headers; a trigger that waits for hours wants one session and the
-    credentials checked on every redirect hop.
+    credentials checked on every redirect hop. The session trusts the environment
+    (``HTTPS_PROXY``, ``NO_PROXY``), as requests does on the worker; the ``proxy`` extra wins over it.
 
     It takes the same arguments as :class:`VobizHook`.
     """
@@ -403,18 +522,23 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
 
     async def get_settings(self) -> VobizSettings:
         """The validated connection, looked up without blocking the event loop (once per hook)."""
-        return self._settings or self._use_connection(await self.aget_connection(self.vobiz_conn_id))
+        if self._settings is None:
+            conn = await self.aget_connection(self.vobiz_conn_id)
+            # The sync extra_dejson would talk to the API server from the triggerer's event loop.
+            read_extra = getattr(conn, "aextra_dejson", None)
+            extra = await read_extra() if read_extra is not None else conn.extra_dejson
+            return self._use_connection(conn, extra)
+        return self._settings
 
     async def _get_session(self) -> aiohttp.ClientSession:
         """The hook's one session; a keep-alive pool, so a waiting trigger reuses its connection."""
-        import aiohttp
-
         settings = await self.get_settings()
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 headers=api.SESSION_HEADERS,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=settings.timeout, sock_read=settings.timeout),
                 connector=aiohttp.TCPConnector(limit=4, keepalive_timeout=120),
+                trust_env=True,  # HTTPS_PROXY / NO_PROXY, as requests honours them on the worker
             )
         return self._session
 
@@ -435,11 +559,10 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
 
     async def _send(self, request: ApiRequest, *, whole_body: bool = True) -> ApiReply:
         """One exchange, redirects followed hop by hop, read into an :class:`ApiReply` (a probe reads no file body)."""
-        import aiohttp
-
         session, settings = await self._get_session(), await self.get_settings()
         hop = first_hop(settings, request)
         while True:
+            seconds = self.request_timeout(settings)
             try:
                 async with session.request(
                     hop.method,
@@ -448,6 +571,8 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
                     json=hop.body,
                     headers=hop.headers,
                     allow_redirects=False,
+                    proxy=settings.proxy,
+                    timeout=aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds),
                 ) as response:
                     following = next_hop(settings, request, hop, response.status, response.headers.get("Location"))
                     if following is None:
@@ -503,8 +628,9 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         return False
 
     async def _probe(self, probe: ApiRequest) -> FileState:
-        await self.get_settings()  # the policy is built with the settings
+        settings = await self.get_settings()  # the policy is built with the settings
         async for attempt in self.policy.async_retrying(probe, self.log):
             with attempt:
-                state = file_state(probe, await self._send(probe, whole_body=False))
+                reply = await self._send(probe, whole_body=False)
+                state = file_state(probe, reply, credentialed=bool(credentials_for(settings, reply.url)))
         return state

@@ -207,8 +207,10 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         pause = 0.0
         try:
             # No retries here: the trigger's loop is the retry, paced and with its own budget.
+            hook = self._get_hook(max_retries=0)
+            hook.set_deadline(deadline)  # the first check ends by the deadline, whatever the request timeout
             with invalid_input_fails_task():
-                recording = poll(self._get_hook(max_retries=0), wait)
+                recording = poll(hook, wait)
         except VobizError as err:
             if classify(err) is FailureKind.FATAL:
                 raise

@@ -16,10 +16,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vobiz_provider.testing.ports import RefusingPort, refusing_port
+    from vobiz_provider.testing.proxy import CountingProxy
     from vobiz_provider.testing.server import FakeVobizServer
     from vobiz_provider.testing.settings import ROUTE_KEYS, FakeSettings, LoggedRequest
 
-__all__ = ["ROUTE_KEYS", "FakeSettings", "FakeVobizServer", "LoggedRequest", "RefusingPort", "refusing_port"]
+__all__ = [
+    "ROUTE_KEYS",
+    "CountingProxy",
+    "FakeSettings",
+    "FakeVobizServer",
+    "LoggedRequest",
+    "RefusingPort",
+    "refusing_port",
+]
 
 # Resolved on first use: importing the package (e.g. for the pytest plugin) must not import aiohttp.
 _EXPORTS = {
@@ -28,6 +37,7 @@ _EXPORTS = {
     "LoggedRequest": "vobiz_provider.testing.settings",
     "ROUTE_KEYS": "vobiz_provider.testing.settings",
     "RefusingPort": "vobiz_provider.testing.ports",
+    "CountingProxy": "vobiz_provider.testing.proxy",
     "refusing_port": "vobiz_provider.testing.ports",
 }
 

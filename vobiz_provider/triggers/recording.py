@@ -4,8 +4,9 @@
 (the sensor's deferral); ``VobizRecordingEventTrigger`` watches the recordings list for an
 ``AssetWatcher`` and emits one event per new recording.
 
-Only ``airflow.triggers.base``, the standard library and the provider's light modules load
-with this module; the async hook (and aiohttp) load when the trigger runs.
+The async hook (and aiohttp) load with this module, not inside ``run()``: an import in the
+triggerer's event loop would stall every other trigger on it. The sensor's module never imports
+this one at DAG-parse time (only when it defers).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import VobizConfigError, VobizError
+from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
 from vobiz_provider.waiting.events import error_event, success_event, timeout_event
@@ -30,7 +32,6 @@ from vobiz_provider.waiting.schedule import DEFAULT_MAX_POLL_INTERVAL, PollSched
 from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
-    from vobiz_provider.hooks.vobiz import VobizAsyncHook
     from vobiz_provider.models import Recording
 
 __all__ = ["ConferenceRecordingTrigger", "VobizRecordingEventTrigger"]
@@ -137,9 +138,8 @@ class ConferenceRecordingTrigger(BaseTrigger):
 
     async def _wait(self) -> dict[str, Any]:
         """The wait's outcome as an event payload; the hook's session is closed on every path (cancel too)."""
-        from vobiz_provider.hooks.vobiz import VobizAsyncHook
-
         hook = VobizAsyncHook(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
+        hook.set_deadline(self.deadline)  # a poll in flight ends by the deadline, not a full timeout later
         try:
             try:
                 await hook.get_settings()
@@ -292,8 +292,6 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         return recording.recording_type == self.recording_type
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from vobiz_provider.hooks.vobiz import VobizAsyncHook
-
         store = WatermarkStore(getattr(self, "asset_state_store", None), self.state_key, self.log)
         while True:
             hook = VobizAsyncHook(self.vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)

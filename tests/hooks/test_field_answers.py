@@ -1,0 +1,78 @@
+"""Answers seen in the field: a maintenance page where JSON belongs, an http:// file URL under an
+https:// API, and the extras read asynchronously in the triggerer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.hooks.support import api_requests
+from vobiz_provider.exceptions import VobizUnavailableError
+from vobiz_provider.hooks.policy import credentials_for
+from vobiz_provider.hooks.settings import VobizSettings
+from vobiz_provider.hooks.vobiz import VobizAsyncHook
+
+MAINTENANCE = "<html><body><h1>Down for maintenance</h1></body></html>"
+
+
+def test_an_html_page_is_retried_like_a_503(vobiz_fake, use_connection, make_hook, kind):
+    use_connection(extra={"max_retries": 2})
+    rid = vobiz_fake.add_recording(conference_name="Standup")
+    vobiz_fake.inject("recording.get", 200, body=MAINTENANCE, headers={"Content-Type": "text/html"})
+
+    assert make_hook(kind)("get_recording", rid).recording_id == rid
+    assert [entry.status for entry in api_requests(vobiz_fake, "recording.get")] == [200, 200]
+
+
+def test_an_html_page_that_outlasts_the_retries_is_a_transient_error(vobiz_fake, use_connection, make_hook, kind):
+    from vobiz_provider.waiting.schedule import FailureKind, classify
+
+    use_connection(extra={"max_retries": 1})
+    vobiz_fake.inject("recording.get", 200, body=MAINTENANCE, headers={"Content-Type": "text/html"}, times=2)
+
+    with pytest.raises(VobizUnavailableError, match="HTML page") as raised:
+        make_hook(kind)("get_recording", "rec-1")
+
+    assert classify(raised.value) is FailureKind.TRANSIENT
+
+
+def test_no_credentials_over_http_when_the_api_is_https():
+    settings = VobizSettings("c", "https://api.vobiz.ai", "MA_X", "tok", auth_hosts=("media.vobiz.ai",))
+    assert credentials_for(settings, "https://media.vobiz.ai/r.mp3")
+    # A recording URL Vobiz hands out as http:// on an allowed host: a downgrade, even as the first hop.
+    assert credentials_for(settings, "http://media.vobiz.ai/r.mp3") == {}
+    assert credentials_for(settings, "http://api.vobiz.ai/api/v1/") == {}
+    lab = VobizSettings("c", "http://127.0.0.1:8765", "MA_X", "tok")
+    assert credentials_for(lab, "http://127.0.0.1:8765/media/r.mp3")  # an http API: the user chose it
+
+
+def test_async_hook_reads_extras_with_aextra_dejson(vobiz_fake, use_connection, monkeypatch):
+    # In the triggerer the sync extra_dejson would call the API server from the event loop.
+    from airflow.sdk.definitions.connection import Connection
+
+    use_connection(extra={"timeout": 7, "auth_hosts": ["media.example.com"]})
+    read: list[str] = []
+
+    def refuse(self):
+        raise AssertionError("extra_dejson read synchronously in the event loop")
+
+    original = Connection.aextra_dejson
+
+    async def counted(self):
+        read.append(self.conn_id)
+        return await original(self)
+
+    monkeypatch.setattr(Connection, "extra_dejson", property(refuse))
+    monkeypatch.setattr(Connection, "aextra_dejson", counted)
+
+    async def settings():
+        hook = VobizAsyncHook()
+        try:
+            return await hook.get_settings()
+        finally:
+            await hook.close()
+
+    got = asyncio.run(settings())
+    assert set(read) == {"vobiz_default"}
+    assert got.timeout == 7 and got.auth_hosts == ("media.example.com",)
