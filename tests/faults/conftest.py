@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,10 @@ import pytest
 
 from tests.dagrun import DagRunResult
 from tests.faults.cases import API_HOST, MAX_RETRIES, MEDIA_HOST, STORAGE_HOST, TIMEOUT_S, TOKEN, Case
+from tests.operators.conftest import task_log
 from vobiz_provider.testing import FakeVobizServer
+
+__all__ = ["task_log"]  # the task log as dag.test() prints it, shared with the operator tests
 
 # A signature's value (the fake's are 64 hex digits); a redacted one ("X-Amz-Signature=REDACTED") is fine.
 SIGNATURE = re.compile(r"X-Amz-Signature=([0-9a-f]{16,})", re.IGNORECASE)
@@ -22,8 +25,6 @@ CREDENTIAL_HEADERS = ("X-Auth-ID", "X-Auth-Token")
 @pytest.fixture(scope="session")
 def fault_server() -> Iterator[FakeVobizServer]:
     """One fake server for the whole matrix, on the API, media and storage addresses."""
-    from tests.faults.cases import API_HOST
-
     try:
         server = FakeVobizServer(auth_token=TOKEN, listen_hosts=(API_HOST, MEDIA_HOST, STORAGE_HOST)).start()
     except OSError:
@@ -50,19 +51,6 @@ def fault_fake(fault_server: FakeVobizServer, monkeypatch: pytest.MonkeyPatch) -
     fault_server.configure(processing_delay_s=0.05, file_delay_s=0.05, media_host=MEDIA_HOST)
     monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_DEFAULT", connection_json(fault_server, {}))
     return fault_server
-
-
-@pytest.fixture
-def captured(capfd: pytest.CaptureFixture[str]) -> Callable[[], str]:
-    """Everything printed so far in the test (``dag.test()`` prints the task logs and tracebacks)."""
-    seen: list[str] = []
-
-    def read() -> str:
-        out, err = capfd.readouterr()
-        seen.append(out + err)
-        return "".join(seen)
-
-    return read
 
 
 def all_xcoms(run: DagRunResult) -> list[Any]:

@@ -31,7 +31,7 @@ def test_fault(
     case: Case,
     fault_fake: FakeVobizServer,
     tmp_path: Path,
-    captured: Callable[[], str],
+    task_log: Callable[[], str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder = tmp_path / "recordings"
@@ -53,7 +53,7 @@ def test_fault(
     finally:
         if cleanup is not None:
             cleanup.close()
-    text = captured()
+    text = task_log()
 
     try:
         assert run.task_states == case.states
