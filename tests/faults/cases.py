@@ -151,8 +151,6 @@ def _api_case(call: str, route: str, pipeline: str, hits: int, fault: ApiFault) 
 
 # Cases whose right outcome needs a provider fix not merged yet.
 PENDING = {
-    "api-stop-html-200": "needs issue-12a: a 200 text/html answer is transient (retried)",
-    "api-list-sync-html-200": "needs issue-12a: a 200 text/html answer is transient (retried)",
     "api-stop-malformed-json": "needs a fix (not on issue-12a's list): a 2xx stop with a cut-short body fails",
     "api-list-sync-malformed-json": "needs a fix (not on issue-12a's list): poke mode fails at once on a 200 that is "
     "not JSON, where the trigger retries it",
@@ -181,7 +179,6 @@ API_CASES += [
         STOP_FAILS,
         1,
         message="invalid request",
-        xfail="needs issue-12a: a stop answered 400 'invalid request' fails instead of counting as not recording",
     ),
     Case(
         "api-list-ignores-offset",
@@ -192,8 +189,8 @@ API_CASES += [
         WAIT_FAILS,
         40,
         message="offset",
-        xfail="needs issue-12a: bounded paging for a list that ignores offset (not run until then: "
-        "the poke pages forever)",
+        xfail="to check with issue-12a's bounded paging (merged): message and bound unverified (not run until then: "
+        "without it the poke pages forever)",
     ),
 ]
 
@@ -293,7 +290,6 @@ FILE_CASES = [
         WAIT_FAILS,
         2 * (1 + MAX_RETRIES) + ALLOWANCE,
         message="Connection refused",
-        xfail="needs issue-12a: a presigned URL's signature is stripped from connection errors",
     ),
     Case(
         "file-head-refused",
@@ -312,7 +308,6 @@ FILE_CASES = [
         "HEAD on the presigned storage URL answers 403 (it is signed for GET)",
         OK,
         7 + ALLOWANCE,
-        xfail="needs issue-12a: a presigned 403 on HEAD falls back to a ranged GET",
     ),
 ]
 
