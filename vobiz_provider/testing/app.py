@@ -46,8 +46,20 @@ async def _answer(request: web.Request, state: FakeState, target: Resolved) -> w
         await asyncio.sleep(delay)
     # Faults come first, as a gateway's 429/5xx would, before auth or routing is looked at.
     fault = state.pop_fault(target.key)
-    if fault is not None:
+    if fault is not None and fault.delay_s:
+        await asyncio.sleep(fault.delay_s)
+    elif fault is not None and fault.reset and request.transport is not None:
+        request.transport.abort()  # no answer at all: the client sees a reset connection
+        return web.Response(status=499)
+    elif fault is not None and not fault.after_serving:
         return fault_response(fault, settings)
+    response = await _serve(request, state, target)
+    # A proxy that mangles the answer on its way back: the request itself was served.
+    return fault_response(fault, settings) if fault is not None and fault.after_serving else response
+
+
+async def _serve(request: web.Request, state: FakeState, target: Resolved) -> web.StreamResponse:
+    settings = state.settings
     if target.kind == "wrong_case":
         return error_response(settings, 401, "authentication failed")
     if target.needs_auth and not _authorised(request, state, target.account):

@@ -41,6 +41,11 @@ class Fault:
     :param headers: extra response headers.
     :param retry_after: value of a ``Retry-After`` header (seconds or an HTTP-date string).
     :param malformed: answer 200 with a body that is not valid JSON, ignoring the rest.
+    :param reset: close the connection without an answer (a reset), ignoring the rest.
+    :param after_serving: serve the request first (its effects happen), then send this answer
+        instead of the real one, as a proxy that mangles answers on their way back would.
+    :param delay_s: a one-off slow answer: wait this long, then answer as the route would (the
+        status and body are ignored).
     """
 
     status: int
@@ -48,6 +53,9 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     retry_after: float | str | None = None
     malformed: bool = False
+    reset: bool = False
+    after_serving: bool = False
+    delay_s: float = 0.0
 
 
 def retry_after_value(value: float | str) -> str:

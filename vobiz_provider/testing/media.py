@@ -90,14 +90,15 @@ async def serve(request: web.Request, state: FakeState, rec: FakeRecording) -> w
     size = audio.size
     headers = {"Content-Type": state.content_type(rec, audio), "Accept-Ranges": "bytes"}
     try:
-        wanted = parse_range(request.headers.get("Range"), size)
+        wanted = None if state.settings.ignore_range else parse_range(request.headers.get("Range"), size)
     except Unsatisfiable:
         return web.Response(status=416, headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"})
     start, end = wanted or (0, size)
     if wanted:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     response = web.StreamResponse(status=206 if wanted else 200, headers=headers)
-    response.content_length = end - start
+    overstated = state.pop_overstated() if not wanted and request.method == "GET" else 0
+    response.content_length = end - start + overstated
     await response.prepare(request)
     if request.method == "HEAD":
         return response
@@ -105,7 +106,7 @@ async def serve(request: web.Request, state: FakeState, rec: FakeRecording) -> w
     stop = end if drop is None else min(end, start + drop)
     for chunk in audio.iter_range(start, stop):
         await response.write(chunk)
-    if stop < end and request.transport is not None:
+    if (stop < end or overstated) and request.transport is not None:
         # Let the bytes reach the socket first: aiohttp may abort() a connection whose handler
         # returned unfinished, which would discard them under load and turn a drop after N
         # bytes into a drop after 0. Then close() ends the body short of Content-Length.

@@ -266,21 +266,38 @@ class FakeVobizServer:
         headers: dict[str, str] | None = None,
         retry_after: float | str | None = None,
         times: int = 1,
+        after_serving: bool = False,
     ) -> None:
         """Queue ``times`` forced answers on ``route`` (FIFO), served before auth and routing.
 
         ``body`` None gives the current error envelope; ``retry_after`` adds ``Retry-After``.
+        ``after_serving``: the request is served (a stop stops) and this answer replaces the real one.
         """
-        fault = Fault(status, body, dict(headers or {}), retry_after)
+        fault = Fault(status, body, dict(headers or {}), retry_after, after_serving=after_serving)
         self._state.inject(route, fault, times)
 
-    def inject_malformed_json(self, route: str, times: int = 1) -> None:
-        """Queue 200 answers whose body is truncated JSON."""
-        self._state.inject(route, Fault(200, malformed=True), times)
+    def inject_malformed_json(self, route: str, times: int = 1, after_serving: bool = False) -> None:
+        """Queue 200 answers whose body is truncated JSON (``after_serving``: as for :meth:`inject`)."""
+        self._state.inject(route, Fault(200, malformed=True, after_serving=after_serving), times)
+
+    def inject_reset(self, route: str, times: int = 1) -> None:
+        """Queue connections on ``route`` that are closed without an answer (a reset)."""
+        self._state.inject(route, Fault(0, reset=True), times)
+
+    def inject_delay(self, route: str, seconds: float, times: int = 1) -> None:
+        """Queue ``times`` slow answers on ``route``: each waits ``seconds``, then answers normally."""
+        if seconds <= 0:
+            raise ValueError("a delay must be > 0 seconds")
+        self._state.inject(route, Fault(200, delay_s=float(seconds)), times)
 
     def set_latency(self, route: str, seconds: float) -> None:
         """Delay every answer on ``route`` (faults included) by ``seconds``; 0 removes it."""
         self._state.set_latency(route, seconds)
+
+    def overstate_file_length(self, extra_bytes: int, times: int = 1) -> None:
+        """The next ``times`` whole-file answers claim ``extra_bytes`` more in ``Content-Length``
+        than the file has, send the whole file, then close the connection."""
+        self._state.overstate_length(extra_bytes, times)
 
     def drop_file_after(self, n_bytes: int, times: int = 1) -> None:
         """The next ``times`` file bodies (media or storage) stop after ``n_bytes`` bytes."""

@@ -42,7 +42,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 _STATUSES = ("stop_idle_status", "start_when_recording_status")
 _SECONDS = ("processing_delay_s", "file_delay_s", "recording_duration_s")
-_FLAGS = ("ms_as_strings", "wav_as_mp3", "real_mp3", "storage_signed")
+_FLAGS = ("ms_as_strings", "wav_as_mp3", "real_mp3", "storage_signed", "ignore_range")
 _HOSTS = ("media_host", "storage_host")
 _OPTIONAL_STATUSES = ("storage_head_status",)
 _OFFSET = re.compile(r"^[+-](?:[01]\d|2[0-3]):[0-5]\d$")
@@ -83,6 +83,7 @@ class FakeSettings:
     :param conference_list_mode: ``"empty"`` makes ``GET Conference/`` always list no rooms.
     :param error_envelope: ``"plivo"`` (``{"api_id", "error"}``) or ``"standard"``
         (``{"status": "error", "error": {code, message, details}, "timestamp", "requestId"}``).
+    :param ignore_range: file answers ignore ``Range`` and send the whole file with 200.
     :param recording_duration_s: duration of a recording made by start/stop, unless its room
         was given ``duration_s``.
     :param list_offset: ``"honour"`` ``offset``, or ``"ignore"`` it: every list answer is the
@@ -121,6 +122,7 @@ class FakeSettings:
     storage_head_status: int | None = None
     storage_signed: bool = False
     storage_port: int | None = None
+    ignore_range: bool = False
 
     def update(self, **changes: Any) -> None:
         """Validate every change first, then apply them all (so a bad call changes nothing)."""

@@ -50,6 +50,7 @@ class FakeState:
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     latency: dict[str, float] = field(default_factory=dict)
     drops: deque[int] = field(default_factory=deque)
+    overstated: deque[int] = field(default_factory=deque)
     log: deque[LoggedRequest] = field(default_factory=lambda: deque(maxlen=LOG_SIZE))
     storage_tokens: dict[str, str] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
@@ -60,6 +61,7 @@ class FakeState:
             for holder in (self.rooms, self.recordings, self.faults, self.latency, self.storage_tokens):
                 holder.clear()
             self.drops.clear()
+            self.overstated.clear()
             self.log.clear()
 
     # rooms ---------------------------------------------------------------------------------
@@ -291,6 +293,16 @@ class FakeState:
             raise ValueError("n_bytes must be >= 0 and times >= 1")
         with self.lock:
             self.drops.extend([n_bytes] * times)
+
+    def overstate_length(self, extra_bytes: int, times: int = 1) -> None:
+        if extra_bytes <= 0:
+            raise ValueError("extra_bytes must be > 0")
+        with self.lock:
+            self.overstated.extend([extra_bytes] * times)
+
+    def pop_overstated(self) -> int:
+        with self.lock:
+            return self.overstated.popleft() if self.overstated else 0
 
     def pop_drop(self) -> int | None:
         with self.lock:
