@@ -50,7 +50,7 @@ with DAG(
 
     @task
     def destination_for(recording: dict[str, Any]) -> str:
-        """Where one recording goes: <root>/eod/<date>/<room>-<recording id>.audio.
+        """Where one recording goes: <root>/eod/<date>/<room>-<recording id>.{format}.
 
         The date is the run's ``run_after`` (UTC), which every run has: a manual run may have no logical date.
         """
@@ -58,7 +58,8 @@ with DAG(
         room = re.sub(r"[^A-Za-z0-9._-]+", "-", recording.get("conference_name") or "room").strip("-")
         root = str(context["params"]["storage_root"]).rstrip("/")
         day = context["dag_run"].run_after.date().isoformat()
-        return f"{root}/eod/{day}/{room}-{recording['recording_id']}.audio"
+        # {format} stays literal here: the download names the file .wav or .mp3 by its bytes.
+        return f"{root}/eod/{day}/{room}-{recording['recording_id']}.{{format}}"
 
     # A mapped task group keeps each room's tasks paired: a skipped stop skips only its own room.
     @task_group

@@ -9,8 +9,9 @@ one run may carry several events (all queued since the last run), so it loops ov
 Delivery is at least once (a triggerer killed at the wrong moment emits a recording again), so
 the DAG dedupes by ``recording_id``: recordings already in the catalogue table
 ``vobiz_recording_events`` (connection ``vobiz_catalogue_db``, SQLite by default) are skipped,
-each new one is downloaded to ``<storage_root>/<room>/<date>/<recording_id>.audio`` (the
-download keeps an identical file) and catalogued with an upsert keyed by ``recording_id``.
+each new one is downloaded to ``<storage_root>/<room>/<date>/<recording_id>.{format}`` (named
+``.wav`` or ``.mp3`` by its bytes; the download keeps an identical file) and catalogued with an
+upsert keyed by ``recording_id``.
 A run started by hand processes the asset's latest ``backfill_events`` events.
 
 Deployment knobs read when the file is parsed: ``VOBIZ_WATCH_POLL_INTERVAL`` (seconds between the
@@ -125,7 +126,8 @@ with DAG(
             folder = f"{params['storage_root']}/{_folder_name(recording['conference_name'])}/{day}"
             todo[recording["recording_id"]] = {
                 "recording": recording,
-                "destination": f"{folder}/{recording['recording_id']}.audio",
+                # {format} stays literal: the download names the file .wav or .mp3 by its bytes.
+                "destination": f"{folder}/{recording['recording_id']}.{{format}}",
             }
         return list(todo.values())
 

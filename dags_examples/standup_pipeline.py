@@ -2,8 +2,9 @@
 
 Runs on weekdays at 09:15 London time, the end of a 09:00 stand-up. It stops the room's
 recording, waits (deferred, so no worker slot is held) until Vobiz has finished the file,
-downloads it to a dated path in your storage, checks its duration against the scheduled
-meeting length and emits an asset event that the recording catalogue DAG picks up.
+downloads it to a dated path in your storage (``<id>.wav`` or ``<id>.mp3``, named by its
+bytes), checks its duration against the scheduled meeting length and emits an asset event
+that the recording catalogue DAG picks up.
 
 The timetable's 15-minute interval makes the run's data interval the meeting itself: the
 sensor's default window (the interval, plus a margin for Vobiz to add the row) ignores the
@@ -65,8 +66,8 @@ with DAG(
         recording=wait_for_recording.output,
         destination=(
             "{{ params.storage_root }}/standup/{{ dag_run.run_after | ds }}/"
-            "{{ ti.xcom_pull(task_ids='wait_for_recording')['recording_id'] }}.audio"
-        ),
+            "{{ ti.xcom_pull(task_ids='wait_for_recording')['recording_id'] }}.{format}"
+        ),  # {format}: wav or mp3, as the downloaded bytes say
         expected_duration="{{ params.meeting_minutes * 60 }}",
         duration_tolerance=120,
         outlets=[MEETING_RECORDINGS],

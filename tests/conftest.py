@@ -33,6 +33,13 @@ os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
         for name, path in (("examples", EXAMPLE_DAGS), ("test_dags", TEST_DAGS))
     ]
 )
+# OpenLineage events of the DAGs that opt in (enable_lineage) go to a file the lineage tests read.
+OPENLINEAGE_EVENTS = _home / "openlineage-events.jsonl"
+os.environ["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
+    {"type": "file", "log_file_path": str(OPENLINEAGE_EVENTS), "append": True}
+)
+os.environ["AIRFLOW__OPENLINEAGE__SELECTIVE_ENABLE"] = "True"
+os.environ["AIRFLOW__OPENLINEAGE__NAMESPACE"] = "vobiz-tests"
 for path in (str(ROOT), str(TEST_DAGS), str(EXAMPLE_DAGS)):
     if path not in sys.path:
         sys.path.insert(0, path)

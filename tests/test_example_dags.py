@@ -75,6 +75,7 @@ def test_standup_pipeline_stops_waits_downloads_and_verifies(
     assert download["duration_s"] == pytest.approx(STANDUP_MINUTES * 60, abs=1)
     path = Path(download["path"])
     assert path.read_bytes() == expected
+    assert path.name == f"{recording['recording_id']}.wav"  # named by its format
     # A folder dated by the run's run_after under the storage root, and nothing else beside the file.
     assert path.parent == tmp_path / "standup" / _run_after(run.run_id)
     assert [p.name for p in path.parent.iterdir()] == [path.name]
@@ -160,6 +161,7 @@ def test_end_of_day_sweep_collects_every_recording_and_skips_idle_rooms(vobiz_fa
     for download in downloads:
         expected = vobiz_fake.recording_bytes(download["recording_id"])
         assert Path(download["path"]).read_bytes() == expected
+        assert Path(download["path"]).suffix == f".{download['format']}"
         assert Path(download["path"]).parent == tmp_path / "eod" / _run_after(run.run_id)
 
 
@@ -214,7 +216,8 @@ def test_recording_events_downloads_and_catalogues_each_new_recording_once(
         (download,) = [d for d in downloads if d["recording_id"] == payload["recording_id"]]
         day = payload["add_time"][:10]
         room = {"Daily Standup": "Daily-Standup", "Q3 Review/EMEA": "Q3-Review-EMEA"}[payload["conference_name"]]
-        assert download["path"] == str(tmp_path / "files" / room / day / f"{payload['recording_id']}.audio")
+        named = f"{payload['recording_id']}.{download['format']}"
+        assert download["path"] == str(tmp_path / "files" / room / day / named)
         assert Path(download["path"]).read_bytes() == vobiz_fake.recording_bytes(payload["recording_id"])
     assert again.xcom("new_recordings") == []  # all catalogued: the re-run downloads nothing
     with sqlite3.connect(database) as db:

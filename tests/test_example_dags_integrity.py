@@ -12,7 +12,15 @@ import pytest
 from tests.conftest import EXAMPLE_DAGS, ROOT
 
 DAG_FILES = sorted(path for path in EXAMPLE_DAGS.glob("*.py") if not path.name.startswith("_"))
-HEAVY_MODULES = ("requests", "aiohttp", "mutagen", "airflow.providers.http", "vobiz_provider.hooks.vobiz")
+HEAVY_MODULES = (
+    "requests",
+    "aiohttp",
+    "mutagen",
+    "airflow.providers.http",
+    "vobiz_provider.hooks.vobiz",
+    "openlineage",
+    "airflow.providers.openlineage",
+)
 
 # Runs in a fresh interpreter: sockets refuse to connect and the metadata database does not exist,
 # so any import-time network or database access fails the import.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
+from airflow.providers.openlineage.utils.selective_enable import enable_lineage
 from airflow.sdk import DAG, Asset, task
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
@@ -40,6 +41,12 @@ with DAG(dag_id="vobiz_scenario_download", params=dict(PARAMS), **_COMMON) as do
 
 with DAG(dag_id="vobiz_scenario_download_overwrite", params=dict(PARAMS), **_COMMON) as overwrite_dag:
     _download("download", overwrite=True)
+
+
+# Only this DAG emits OpenLineage events (the test session sets [openlineage] selective_enable).
+with DAG(dag_id="vobiz_scenario_download_lineage", params=dict(PARAMS), **_COMMON) as lineage_dag:
+    _download("download")
+enable_lineage(lineage_dag)
 
 
 @task

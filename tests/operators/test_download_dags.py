@@ -112,6 +112,48 @@ def test_wav_bytes_under_an_mp3_name_are_reported_as_wav(vobiz_fake: Any, tmp_pa
     assert request.path.endswith(".mp3")
 
 
+@pytest.mark.parametrize(
+    ("settings", "vobiz_says", "named"),
+    [({}, "wav", "wav"), ({"real_mp3": True}, "mp3", "mp3"), ({"wav_as_mp3": True}, "mp3", "wav")],
+    ids=["wav", "mp3", "wav served as mp3"],
+)
+def test_a_format_placeholder_names_the_file_by_its_bytes(
+    vobiz_fake: Any, tmp_path: Path, settings: dict[str, Any], vobiz_says: str, named: str
+) -> None:
+    vobiz_fake.configure(**settings)
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, duration_s=5, file_format=vobiz_says)
+
+    run = run_download(scenarios.download_dag, recording=recording_id, destination=str(tmp_path / "standup.{format}"))
+
+    assert run.task_states == {"download": "success"}
+    result = run.xcom("download")
+    # XCom path is exactly where the file is, under the name its bytes give it.
+    assert result["path"] == str(tmp_path / f"standup.{named}") and result["format"] == named
+    assert os.listdir(tmp_path) == [f"standup.{named}"]
+    assert (tmp_path / f"standup.{named}").read_bytes() == vobiz_fake.recording_bytes(recording_id)
+
+
+def test_a_rerun_with_a_format_placeholder_keeps_the_file(
+    vobiz_fake: Any, tmp_path: Path, task_log: Callable[[], str]
+) -> None:
+    vobiz_fake.configure(wav_as_mp3=True)  # the name Vobiz suggests (mp3) is not the one the bytes give
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, duration_s=3, file_format="mp3")
+    destination = str(tmp_path / "standup.{format}")
+    first = run_download(scenarios.download_dag, recording=recording_id, destination=destination)
+    placed = tmp_path / "standup.wav"
+    os.utime(placed, (1_000_000_000, 1_000_000_000))
+    before = placed.stat()
+
+    again = run_download(scenarios.download_dag, recording=recording_id, destination=destination)
+
+    assert first.task_states == again.task_states == {"download": "success"}
+    assert again.xcom("download") == first.xcom("download")
+    after = placed.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert f"{placed} already holds these bytes" in task_log()
+    assert os.listdir(tmp_path) == ["standup.wav"]
+
+
 @pytest.mark.parametrize("nested", [False, True], ids=["existing folder", "new folders"])
 def test_a_duration_mismatch_fails_and_leaves_nothing(
     vobiz_fake: Any, tmp_path: Path, task_log: Callable[[], str], nested: bool
@@ -240,6 +282,11 @@ def test_an_error_page_instead_of_audio_fails_and_leaves_nothing(
         ({"destination": "recordings/x.wav"}, "is a relative path"),
         ({"destination": "/tmp/recordings/"}, "names the file itself, not a folder"),
         ({"destination": "nosuchscheme://bucket/x.wav"}, "cannot be opened"),
+        (
+            {"destination": "/tmp/recordings/x.{fmt}"},
+            "has an unknown placeholder {fmt}; the only placeholder is {format}",
+        ),
+        ({"destination": "/tmp/{format}/x.wav"}, "it may only appear in the file's name"),
         ({"expected_duration": "an hour"}, "expected_duration must be a number of seconds"),
         ({"expected_duration": 0}, "expected_duration must be greater than 0 seconds"),
         ({"duration_tolerance": 5}, "duration_tolerance is set but expected_duration is not"),

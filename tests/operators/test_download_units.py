@@ -125,6 +125,11 @@ def test_destinations_are_checked(tmp_path: Path) -> None:
         (f"{tmp_path}/", "not a folder"),
         (42, "is a int"),
         ("nosuchscheme://bucket/a.wav", "cannot be opened"),
+        (f"{tmp_path}/a.{{fmt}}", r"unknown placeholder \{fmt\}; the only placeholder is \{format\}"),
+        (f"{tmp_path}/a.{{format:>4}}", "a {format} with a conversion or spec"),
+        (f"{tmp_path}/a.{{format", "unbalanced braces"),
+        (f"{tmp_path}/{{format}}/a.wav", "may only appear in the file's name"),
+        ("memory://bucket/{format}/a.wav", "may only appear in the file's name"),
     ]:
         with pytest.raises(VobizConfigError, match=said):
             resolve_destination(bad)

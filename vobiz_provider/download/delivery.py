@@ -13,11 +13,14 @@ import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from vobiz_provider.download.audio import check_duration, read_duration, sniff_file
+from vobiz_provider.download.audio import AudioFormat, check_duration, read_duration, sniff_file
 from vobiz_provider.download.progress import ProgressLog
 from vobiz_provider.download.storage import Destination, Staging, exists_error
 from vobiz_provider.exceptions import VobizUnexpectedSizeError
 from vobiz_provider.log import Log
+
+# The formats a ``{format}`` placeholder can become.
+FORMATS = frozenset(member.value for member in AudioFormat)
 
 if TYPE_CHECKING:
     from vobiz_provider.hooks.vobiz import VobizHook
@@ -69,8 +72,14 @@ def deliver(
     chunk_size: int,
     log: Log,
 ) -> DeliveredRecording:
-    """Download ``recording`` to ``destination``; on any failure nothing of ours is left there."""
-    existing = None if overwrite else destination.existing_size()
+    """Download ``recording`` to ``destination``; on any failure nothing of ours is left there.
+
+    A ``{format}`` in the destination's name is replaced by the format the bytes have. Before the
+    download the name Vobiz's ``recording_format`` gives is the likely one (its existing file is
+    refused early on a size mismatch); the name the bytes give is the one used.
+    """
+    likely = destination.named(recording.recording_format) if recording.recording_format in FORMATS else destination
+    existing = None if overwrite or likely.names_format else likely.existing_size()
     what = f"recording {recording.recording_id}"
     progress = ProgressLog(log, f"downloading {what}")
     with Staging(destination) as staging:
@@ -86,7 +95,7 @@ def deliver(
             )
         except VobizUnexpectedSizeError as err:
             detail = f"{existing:,} bytes there, the recording has {err.announced:,}"
-            raise exists_error(destination.location, detail) from None
+            raise exists_error(likely.location, detail) from None
         log.info(
             "Downloaded %s in %.1f s: %s, resumed %d time(s)",
             what,
@@ -94,10 +103,6 @@ def deliver(
             progress.describe(transfer.bytes_written, transfer.bytes_written),
             transfer.resumed,
         )
-        if existing is not None:
-            if transfer.bytes_written != existing or destination.existing_sha256() != transfer.sha256:
-                raise exists_error(destination.location, f"its sha256 differs from {what}'s")
-            log.info("%s already holds these bytes (sha256 %s); left as it is", destination.location, transfer.sha256)
         staging.finish_writing()
         audio_format = sniff_file(staging.staged)
         if audio_format.value != recording.recording_format or not _claims(transfer.content_type, audio_format.value):
@@ -109,13 +114,20 @@ def deliver(
                 transfer.content_type,
                 audio_format.value,
             )
+        target = destination.named(audio_format.value)
+        if target != likely and not overwrite:
+            existing = target.existing_size()
+        if existing is not None:
+            if transfer.bytes_written != existing or target.existing_sha256() != transfer.sha256:
+                raise exists_error(target.location, f"its sha256 differs from {what}'s")
+            log.info("%s already holds these bytes (sha256 %s); left as it is", target.location, transfer.sha256)
         duration = read_duration(staging.staged, audio_format)
         check_duration(duration, expected.expected_duration, expected.duration_tolerance)
         if existing is None:
-            staging.place(overwrite=overwrite)
+            staging.place(overwrite=overwrite, target=target)
     return DeliveredRecording(
         recording_id=recording.recording_id,
-        path=destination.location,
+        path=target.location,
         bytes=transfer.bytes_written,
         sha256=transfer.sha256,
         format=audio_format.value,

@@ -3,10 +3,16 @@
 A file is downloaded into a local *staging* file: for a local destination a hidden
 ``.<name>.<random>.vobiz-part`` beside it (same folder, so the final ``os.replace`` is atomic);
 for an object-store destination a file in the system temp folder (seekable, for resumes and for
-mutagen), copied after verification to a hidden temporary beside the destination and moved into
-place. Every failure removes the temporaries and any folder created for them. A process killed
-outright (SIGKILL, a lost worker) cleans nothing up: its staging file is locked while it writes,
-so the next download of the same destination finds it unlocked and removes it.
+mutagen), uploaded after verification with one PUT straight to the destination's key. An object
+store makes an upload visible only once it is complete (S3's PUT and multipart completion are
+atomic), so no temporary object is needed, and without ``overwrite`` the PUT is conditional
+(``If-None-Match: *`` on S3) so a file that appeared meanwhile is never replaced. Every failure
+removes the staging file and any folder created for it. A process killed outright (SIGKILL, a
+lost worker) cleans nothing up: its local staging file is locked while it writes, so the next
+download of the same destination finds it unlocked and removes it.
+
+A destination may end in a ``{format}`` placeholder (``/meetings/standup.{format}``): the file
+is named for the format its bytes have (``standup.wav``), decided after the download.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import hashlib
 import os
 import re
 import secrets
+import string
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -32,6 +40,8 @@ _T = TypeVar("_T")
 TEMP_SUFFIX = ".vobiz-part"
 LOCAL_PROTOCOLS = ("file", "local")
 READ_CHUNK = 1024 * 1024
+# Replaced in the destination's file name by the format detected from the bytes ("wav", "mp3").
+FORMAT_PLACEHOLDER = "{format}"
 # Hard links are how a file is placed without clobbering; these mean the filesystem has none.
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK})
 
@@ -51,6 +61,21 @@ class Destination:
     def location(self) -> str:
         """What XCom reports: the absolute local path, or the URL."""
         return str(self.local) if self.local is not None else str(self.target)
+
+    @property
+    def names_format(self) -> bool:
+        """Whether the file name holds the ``{format}`` placeholder, decided by the bytes."""
+        return FORMAT_PLACEHOLDER in self.target.name
+
+    def named(self, audio_format: str) -> Destination:
+        """The destination with ``{format}`` replaced by ``audio_format``; itself when it has none."""
+        if not self.names_format:
+            return self
+        name = self.target.name.replace(FORMAT_PLACEHOLDER, audio_format)
+        return Destination(
+            self.target.parent / name,
+            None if self.local is None else self.local.with_name(name),
+        )
 
     def existing_size(self) -> int | None:
         """The size of the file already there, or None when there is none."""
@@ -82,6 +107,7 @@ def resolve_destination(value: Any) -> Destination:
 
     if isinstance(value, ObjectStoragePath):
         target = value
+        _check_placeholders(str(value), bad)
     elif isinstance(value, (str, os.PathLike)):
         text = os.fspath(value).strip()
         if not text:
@@ -90,6 +116,7 @@ def resolve_destination(value: Any) -> Destination:
             raise bad("ends with a slash; destination names the file itself, not a folder")
         if "://" not in text and not os.path.isabs(text):
             raise bad("is a relative path; give an absolute path or a URL such as file:///data/x.wav")
+        _check_placeholders(text, bad)
         try:
             target = ObjectStoragePath(text)
         except ValueError as err:  # an unknown scheme fails here already
@@ -111,6 +138,26 @@ def resolve_destination(value: Any) -> Destination:
         advice = f"install the Airflow provider for {target.protocol!r} or attach() a filesystem for it"
         raise bad(f"cannot be opened: {err}; {advice}") from None
     return Destination(target, None)
+
+
+def _check_placeholders(text: str, bad: Callable[[str], VobizConfigError]) -> None:
+    """Braces in a destination are for ``{format}`` alone, and only in the file's name."""
+    if "{" not in text and "}" not in text:
+        return
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError as err:
+        raise bad(f"has unbalanced braces ({err}); the only placeholder is {FORMAT_PLACEHOLDER}") from None
+    unknown = sorted({f"{{{field}}}" for field in fields if field != "format"})
+    if unknown or "{format!" in text or "{format:" in text:
+        shown = ", ".join(unknown) or "a {format} with a conversion or spec"
+        raise bad(
+            f"has an unknown placeholder {shown}; the only placeholder is {FORMAT_PLACEHOLDER} "
+            "(the format detected from the bytes: wav or mp3)"
+        )
+    folder = text.rstrip("/").rsplit("/", 1)[0]
+    if FORMAT_PLACEHOLDER in folder:
+        raise bad(f"has {FORMAT_PLACEHOLDER} in a folder; it may only appear in the file's name")
 
 
 def file_sha256(handle: IO[bytes]) -> str:
@@ -165,13 +212,16 @@ class Staging:
         self.sink.flush()
         os.fsync(self.sink.fileno())
 
-    def place(self, *, overwrite: bool) -> None:
-        """Move the staged file to the destination, replacing a file there only with ``overwrite``."""
+    def place(self, *, overwrite: bool, target: Destination | None = None) -> None:
+        """Move the staged file to the destination (or ``target``, the destination once named for
+        its format: same folder), replacing a file there only with ``overwrite``.
+        """
+        target = target or self.destination
         self.finish_writing()
-        if self.destination.local is not None:
-            _place_local(self.staged, self.destination.local, overwrite=overwrite)
+        if target.local is not None:
+            _place_local(self.staged, target.local, overwrite=overwrite)
         else:
-            _place_remote(self.staged, self.destination.target, overwrite=overwrite)
+            _place_remote(self.staged, target.target, overwrite=overwrite)
         self._placed = True
 
     @property
@@ -282,17 +332,18 @@ def _place_local(staged: Path, destination: Path, *, overwrite: bool) -> None:
 
 
 def _place_remote(staged: Path, target: ObjectStoragePath, *, overwrite: bool) -> None:
+    """One PUT of the verified file to its key: the object appears whole when the upload completes.
+
+    Without ``overwrite`` the PUT is made in fsspec's ``"create"`` mode: s3fs sends
+    ``If-None-Match: *``, so S3 itself refuses to replace an object that appeared since the check.
+    """
     fs = target.fs
-    temporary = target.parent / _temp_name(target.name)
+    if overwrite:
+        fs.put_file(str(staged), target.path)
+        return
+    if fs.exists(target.path):
+        raise exists_error(str(target))
     try:
-        fs.put_file(str(staged), temporary.path)
-        if not overwrite and fs.exists(target.path):
-            raise exists_error(str(target))
-        fs.mv(temporary.path, target.path)
-    except BaseException:
-        try:
-            if fs.exists(temporary.path):
-                fs.rm(temporary.path)
-        except Exception:
-            pass  # the original error matters more than a failed cleanup
-        raise
+        fs.put_file(str(staged), target.path, mode="create")
+    except FileExistsError:
+        raise exists_error(str(target)) from None

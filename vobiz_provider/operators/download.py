@@ -21,6 +21,7 @@ from vobiz_provider.models import Recording
 from vobiz_provider.validation import invalid_input_fails_task, require_name
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
     from vobiz_provider.download.delivery import DeliveredRecording
@@ -49,14 +50,18 @@ class DownloadRecordingOperator(BaseOperator):
     Returns (XCom ``return_value``) ``{"recording_id", "path", "bytes", "sha256", "format",
     "duration_s"}``: ``path`` is the destination (an absolute path or the URL), ``format``
     ``"wav"`` or ``"mp3"`` as the bytes say. Each ``Asset`` in ``outlets`` gets an event whose
-    ``extra`` holds the same values plus ``conference_name`` and ``add_time``.
+    ``extra`` holds the same values plus ``conference_name`` and ``add_time``. With Airflow's
+    OpenLineage provider installed, the run reports the recording as its input dataset and the
+    file as its output (:mod:`vobiz_provider.download.lineage`).
 
     :param recording: the recording: the dict :class:`~vobiz_provider.sensors.recording.ConferenceRecordingSensor`
         returns (or its JSON), or a recording id to look up (templated).
     :param destination: the file to write: an absolute local path, a ``file://`` URL, an
         object-storage URL such as ``s3://my_aws_conn@bucket/key.wav`` (any scheme Airflow's
         ``ObjectStoragePath`` knows), or an ``ObjectStoragePath`` (templated). Missing local
-        folders are created.
+        folders are created. ``{format}`` in the file's name becomes ``wav`` or ``mp3`` as the
+        downloaded bytes say (``standup.{format}`` -> ``standup.wav``); XCom ``path`` is the
+        final name. Object stores get one PUT of the verified file (docs/destinations.md).
     :param expected_duration: seconds the recording should last; None not to check (templated).
     :param duration_tolerance: seconds the duration may differ from ``expected_duration``;
         default 10% of it (templated).
@@ -92,6 +97,8 @@ class DownloadRecordingOperator(BaseOperator):
         self.overwrite = overwrite
         self.chunk_size = chunk_size
         self.vobiz_conn_id = vobiz_conn_id
+        # (API base URL, recording, path written) of the last successful execute(), for lineage.
+        self._lineage_source: tuple[str, Recording, str] | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
         from vobiz_provider.download.delivery import ExpectedDuration, deliver
@@ -118,6 +125,7 @@ class DownloadRecordingOperator(BaseOperator):
                 chunk_size=self.chunk_size,
                 log=self.log,
             )
+            self._lineage_source = (hook.get_settings().base_url, recording, delivered.path)
         except DestinationExistsError as err:
             raise AirflowFailException(str(err)) from err
         finally:
@@ -133,6 +141,20 @@ class DownloadRecordingOperator(BaseOperator):
         )
         self._announce(context, delivered, recording)
         return delivered.to_xcom()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage's view of the download: the Vobiz recording in, the file written out.
+
+        Called by Airflow's OpenLineage provider, when installed, after a successful run; it is
+        imported here, never when a DAG file is parsed.
+        """
+        if self._lineage_source is None:  # nothing was downloaded in this process
+            from airflow.providers.openlineage.extractors import OperatorLineage
+
+            return OperatorLineage()
+        from vobiz_provider.download.lineage import download_lineage
+
+        return download_lineage(*self._lineage_source)
 
     def _announce(self, context: Context, delivered: DeliveredRecording, recording: Recording) -> None:
         """Put the recording's id and file on each outlet Asset's event, for downstream DAGs."""
