@@ -50,6 +50,18 @@ class AirflowApi:
     def unpause(self, dag_id: str) -> None:
         self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
 
+    def pause(self, dag_id: str) -> None:
+        self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": True})
+
+    def reparse(self, dag_id: str) -> None:
+        """Ask the dag-processor to parse the DAG's file again now (asset watchers follow the paused flag
+        only when the file is parsed)."""
+        dag = self._call("GET", f"/dags/{dag_id}")
+        self._call("PUT", f"/parseDagFile/{dag['file_token']}")
+
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/dags/{dag_id}/dagRuns?limit=100")["dag_runs"]
+
     def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any], logical_date: str | None) -> dict[str, Any]:
         body = {"dag_run_id": run_id, "conf": conf, "logical_date": logical_date}
         return self._call("POST", f"/dags/{dag_id}/dagRuns", json=body)
@@ -113,6 +125,13 @@ class FakeVobiz:
     def add_room(self, name: str, *, duration_s: float, file_format: str = "wav") -> None:
         body = {"name": name, "members": 3, "recording": True, "file_format": file_format, "duration_s": duration_s}
         self._call("POST", "rooms", body)
+
+    def settings(self, **settings: Any) -> dict[str, Any]:
+        return self._call("POST", "settings", settings)
+
+    def add_recording(self, conference_name: str, **fields: Any) -> str:
+        """A finished recording's row (``ready=False``: its file answers 404 for ``file_delay_s``); its id."""
+        return str(self._call("POST", "recordings", {"conference_name": conference_name, **fields})["recording_id"])
 
     def set_latency(self, route: str, seconds: float) -> None:
         self._call("POST", "faults", {"route": route, "latency": seconds})

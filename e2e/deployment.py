@@ -43,6 +43,7 @@ class Deployment:
         self.files = self.root / "files"
         for folder in (self.home / "dags", self.logs, self.files, self.root / "tmp"):
             folder.mkdir(parents=True)
+        self.catalogue = self.root / "catalogue.db"
         self.components: dict[str, Component] = {}
         self.sampler = Sampler(lambda: list(self.components.values()))
         self.api_port = free_port()
@@ -99,6 +100,10 @@ class Deployment:
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
                 "AIRFLOW_CONN_VOBIZ_DEFAULT": json.dumps(connection),
+                # For recording_events.py, added by its case: its catalogue, a 2 s watcher, its files.
+                "AIRFLOW_CONN_VOBIZ_CATALOGUE_DB": json.dumps({"conn_type": "sqlite", "host": str(self.catalogue)}),
+                "VOBIZ_WATCH_POLL_INTERVAL": "2",
+                "VOBIZ_RECORDINGS_ROOT": str(self.files / "events"),
                 "NO_PROXY": "127.0.0.1,localhost",
                 "PYTHONUNBUFFERED": "1",
                 # Staging files for object stores go to the temp folder: the suite checks it too.
@@ -154,6 +159,20 @@ class Deployment:
         ids = ["vobiz_standup_pipeline", "vobiz_end_of_day_sweep"]
         ids += [path.stem for path in (Path(__file__).parent / "dags").glob("*.py")]
         return ids
+
+    def add_dag(self, file_name: str, dag_id: str, bound_s: float = 120.0) -> None:
+        """Add an example DAG file now, wait until it is parsed, unpause it and have it parsed again
+        (an asset's watchers are registered only by a parse that sees the DAG unpaused)."""
+        shutil.copy(ROOT / "dags_examples" / file_name, self.home / "dags" / file_name)
+        self.wait_for_dag(dag_id, bound_s)
+        self.api.unpause(dag_id)
+        self.api.reparse(dag_id)
+
+    def set_job_schedule(self, enabled: bool) -> None:
+        """Restart the scheduler with its own runs (schedules, asset events) switched on or off."""
+        scheduler = self.components["scheduler"]
+        scheduler.env = {**scheduler.env, "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(enabled)}
+        self.restart("scheduler")
 
     def wait_for_dag(self, dag_id: str, bound_s: float) -> None:
         deadline = time.monotonic() + bound_s
