@@ -47,6 +47,10 @@ ui-check: $(STAMP)
 
 # The oldest Airflow claimed on the lowest Python claimed: .ci/oldest-airflow.txt, resolved as of that
 # release's month (make lock-oldest), in its own venv; aiohttp is the exception: the provider needs 3.14 (October).
+# Airflow 3.2's dag.test() builds its in-process Execution API (a Cadwyn FastAPI app) anew for every task,
+# about a minute per dag.test() on a loaded machine; 3.3 builds it once (apache/airflow#65235), and
+# tests/conftest.py does the same on 3.2, so the whole suite runs here too. No pin or setting helps: the
+# lock's pydantic, cadwyn and fastapi are not the cost, the rebuild is.
 # The newest Python on this machine takes the main lock.
 PYENV_VERSIONS ?= $(HOME)/.pyenv/versions
 PY_OLDEST := $(or $(lastword $(sort $(wildcard $(PYENV_VERSIONS)/3.10.*/bin/python))),3.10)
