@@ -51,6 +51,8 @@ ui-check: $(STAMP)
 # about a minute per dag.test() on a loaded machine; 3.3 builds it once (apache/airflow#65235), and
 # tests/conftest.py does the same on 3.2, so the whole suite runs here too. No pin or setting helps: the
 # lock's pydantic, cadwyn and fastapi are not the cost, the rebuild is.
+# The floor is 3.2.2, not 3.2.0: on 3.2.0 dag.test() fails serialising a task whose template rendered
+# undefined, before the provider's error reaches the log (tests/operators/test_recording_inputs.py).
 # The newest Python on this machine takes the main lock.
 PYENV_VERSIONS ?= $(HOME)/.pyenv/versions
 PY_OLDEST := $(or $(lastword $(sort $(wildcard $(PYENV_VERSIONS)/3.10.*/bin/python))),3.10)
