@@ -8,11 +8,12 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --locked --no-sync
 PORT ?= 8765
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup test lint demo fake-server bench clean ui-check test-oldest test-newest-python lock-oldest dist
+.PHONY: setup test lint demo fake-server bench e2e clean ui-check test-oldest test-newest-python lock-oldest dist
 
 setup: $(STAMP)
 
@@ -25,7 +26,7 @@ $(STAMP): pyproject.toml uv.lock
 lint: $(STAMP)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy vobiz_provider
+	$(RUN) mypy vobiz_provider e2e
 
 test: lint
 	$(RUN) pytest -q
@@ -36,7 +37,10 @@ demo: $(STAMP)
 fake-server: $(STAMP)
 	$(RUN) python -m vobiz_provider.testing --port $(PORT)
 
+# The download benchmark's baseline is `curl -o FILE` then `openssl dgst -sha256 FILE`.
 bench: $(STAMP)
+	command -v curl >/dev/null && command -v openssl >/dev/null || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends curl openssl; }
 	$(RUN) python -m benchmarks
 
 # --- Meet users where they are: the connection form, every supported Airflow and Python, the release ---
@@ -87,6 +91,12 @@ dist: $(STAMP)
 	.venv-dist/bin/pip install -q --disable-pip-version-check -c dist/constraints.txt dist/*.whl
 	AIRFLOW_HOME=$(CURDIR)/.venv-dist/airflow-home .venv-dist/bin/airflow providers list | grep airflow-provider-vobiz
 	cd /tmp && $(CURDIR)/.venv-dist/bin/python $(CURDIR)/scripts/dist_smoke.py
+
+# Real Airflow components (single machine, then PostgreSQL + Redis + Celery) against the fake server.
+# E2E_ARGS passes options through, e.g. E2E_ARGS="--deployment single --case sensor_timeout --keep".
+e2e: $(STAMP)
+	bash e2e/system-packages.sh
+	$(RUN) python -m e2e $(E2E_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-oldest .venv-newest .venv-dist .pytest_cache .mypy_cache .ruff_cache

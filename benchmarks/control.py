@@ -24,7 +24,7 @@ class FakeControl:
         request = urllib.request.Request(
             f"{self.base_url}/_fake/{path}", data=data, method=method, headers={"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read() or b"null")
 
     def reset(self) -> None:
@@ -67,7 +67,7 @@ class LogCollector:
     def __init__(self, control: FakeControl, period: float = 1.0) -> None:
         self.control = control
         self.period = period
-        self.arrivals: dict[tuple[float, str], dict[str, Any]] = {}
+        self.arrivals: dict[tuple[float, str, str], dict[str, Any]] = {}
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fake-log-collector", daemon=True)
         self._error: Exception | None = None
@@ -87,6 +87,8 @@ class LogCollector:
         while not self._done.wait(self.period):
             try:
                 self._collect()
+            except OSError:
+                continue  # a busy server answered too slowly: read again (a lost entry is detected)
             except Exception as err:  # reported when the block ends
                 self._error = err
                 return
@@ -97,8 +99,11 @@ class LogCollector:
         if newest is not None and len(log) >= LOG_SIZE and log[0]["received_at"] > newest:
             raise RuntimeError("more requests arrived between two reads than the fake server's log keeps")
         for entry in log:
-            self.arrivals[(entry["received_at"], entry["path"])] = entry
+            self.arrivals[(entry["received_at"], entry["path"], entry["query"])] = entry
 
-    def count(self, start: float, end: float) -> int:
-        """Requests that arrived in ``[start, end)`` (wall-clock seconds)."""
-        return sum(start <= received < end for received, _ in self.arrivals)
+    def between(self, start: float, end: float) -> list[dict[str, Any]]:
+        """The requests that arrived in ``[start, end)`` (wall-clock seconds), oldest first."""
+        return sorted(
+            (entry for (received, _, _), entry in self.arrivals.items() if start <= received < end),
+            key=lambda entry: entry["received_at"],
+        )

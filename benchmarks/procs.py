@@ -59,7 +59,7 @@ def run_child(
     *,
     timeout: float,
     on_gate: Callable[[], None] | None = None,
-) -> dict[str, Any]:
+) -> Any:
     """Run ``benchmarks.<module>.<function>(**args)`` in a fresh interpreter and return its JSON result.
 
     :param on_gate: called when the child reaches :func:`wait_at_gate`, just before it is let go.
@@ -90,8 +90,7 @@ def run_child(
             killer.cancel()
     if returncode != 0 or not results:
         raise ChildError(f"{function} exited with {returncode} (timeout {timeout:.0f} s)\n{_tail(log)}")
-    result: dict[str, Any] = json.loads(results[-1])
-    return result
+    return json.loads(results[-1])
 
 
 class Server:

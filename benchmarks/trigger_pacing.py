@@ -1,12 +1,17 @@
-"""Waiting, pacing: never more than one request per poll interval, on errors too.
+"""Waiting, pacing: per wait, at most one poll per interval, on errors too.
 
-Target (issue). Triggers poll the fake Vobiz server while it answers each scenario (not ready,
-injected 503 / 429 / 403 / malformed JSON, a file that 404s, a deadline that falls inside an
-interval); the server's request log gives every request's arrival, per trigger (each trigger
-waits for its own recording id). For each trigger, the most requests that arrived within any one
-poll interval must be 1. The http provider's ``HttpSensorTrigger`` runs the 404, 503 and 403
-scenarios on the same interval, as context (no target): it loops without sleeping on any error
-but a 404.
+Target (issue 15): a poll is one row lookup (the row by id, or one listing of the recordings,
+all its pages) plus at most one file probe; per wait, at most one poll per poll interval; the
+final poll at the deadline counts as one, however soon after the previous one it comes. A
+listing shared by many waits (no room in its query) is checked on its own: at most one per
+interval.
+
+Triggers poll the fake Vobiz server while it answers each scenario (not ready, injected 503 /
+429 / 403 / malformed JSON, a file that 404s, a deadline that falls inside an interval, a room's
+row that appears while the waits list); the server's request log gives every request's arrival,
+per wait: each waits for its own recording id or room, which the path or the query names. The
+http provider's ``HttpSensorTrigger`` runs the 404, 503 and 403 scenarios on the same interval,
+as context (no target): it loops without sleeping on any error but a 404.
 """
 
 from __future__ import annotations
@@ -16,18 +21,21 @@ import itertools
 import re
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from benchmarks.control import FakeControl
 from benchmarks.procs import run_child
-from benchmarks.report import Row, Table, verdict
+from benchmarks.report import Row, Table
 from benchmarks.workload import TriggerRun, fake_server, make_trigger
 
 LOG_LIMIT = 1000
+SHARED = "(shared listing)"
 CLOCK_SLACK = 0.002  # seconds: two requests closer than interval - slack share one interval
-FULL = {"triggers": 10, "interval": 1.0, "window": 5.0}
-QUICK = {"triggers": 5, "interval": 0.25, "window": 0.75}
+FULL = {"triggers": 10, "interval": 1.0, "window": 4.0}
+QUICK = {"triggers": 5, "interval": 0.25, "window": 1.0}
 _RECORDING_ID = re.compile(r"/Recording/([^/.]+)")
 
 
@@ -43,6 +51,9 @@ class Scenario:
     :param malformed: answer 200 with truncated JSON instead.
     :param file_pending: the recording's row exists, but its file 404s for an hour.
     :param deadline: the trigger's deadline, in poll intervals from its start (default: an hour).
+    :param by_room: wait for the room's recording since the scenario began (a listing), not by id;
+        its row appears after ``row_after`` intervals, with a file that 404s for an hour.
+    :param row_after: see ``by_room``.
     :param ends: the event every trigger must end with in the window, or None: still waiting.
     :param count: how many triggers (default: the run's number).
     """
@@ -55,6 +66,8 @@ class Scenario:
     malformed: bool = False
     file_pending: bool = False
     deadline: float | None = None
+    by_room: bool = False
+    row_after: float = 0.0
     ends: str | None = None
     count: int | None = None
 
@@ -69,6 +82,7 @@ SCENARIOS = (
     Scenario("file 404 (row found)", file_pending=True),
     Scenario("503 on the file probe", route="media", status=503, file_pending=True),
     Scenario("deadline 2.5 intervals away", deadline=2.5, ends="timeout"),
+    Scenario("by room: row appears after 1.5 intervals", by_room=True, row_after=1.5),
     Scenario("not ready (404)", kind="http"),
     Scenario("503", kind="http", route="recording.get", status=503),
     # One trigger: its loop's own rate, not the fake server's ceiling shared by several.
@@ -82,6 +96,10 @@ def _prepare(control: FakeControl, scenario: Scenario, ids: list[str], interval:
         control.configure(processing_delay_s=0, file_delay_s=3600)
         for recording_id in ids:
             control.add_recording(conference_name="Bench", recording_id=recording_id, ready=False)
+    if scenario.by_room:
+        control.configure(processing_delay_s=scenario.row_after * interval, file_delay_s=3600)
+        for recording_id in ids:  # each room's row, named as the room, appears after the processing delay
+            control.add_recording(conference_name=recording_id, recording_id=recording_id, ready=False)
     if scenario.route and scenario.malformed:
         control.inject_malformed_json(scenario.route, times=LOG_LIMIT)
     elif scenario.route and scenario.status:
@@ -100,9 +118,17 @@ def measure(base_url: str, triggers: int, interval: float, window: float) -> lis
         _prepare(control, scenario, ids, interval)
         extra: dict[str, Any] = {"max_consecutive_failures": 10_000} if scenario.kind == "vobiz" else {}
 
+        since = datetime.now(timezone.utc).isoformat()
+
         def make(i: int) -> Any:
             if scenario.deadline is not None:
                 extra["deadline"] = time.time() + scenario.deadline * interval
+            if scenario.by_room:
+                from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
+
+                return ConferenceRecordingTrigger(
+                    deadline=time.time() + 3600, conference_name=ids[i], since=since, poll_interval=interval, **extra
+                )
             return make_trigger(scenario.kind, ids[i], interval, **extra)
 
         run = TriggerRun(make, count, interval)
@@ -123,7 +149,11 @@ def measure(base_url: str, triggers: int, interval: float, window: float) -> lis
     async def warm_up() -> None:
         # Imports and the first connection lookup take seconds: not inside a scenario's window.
         for kind in ("vobiz", "http"):
-            run = TriggerRun(lambda i, kind=kind: make_trigger(kind, f"warm-up-{kind}", interval), 1, 0)
+
+            def make(i: int, kind: str = kind) -> Any:
+                return make_trigger(kind, f"warm-up-{kind}", interval)
+
+            run = TriggerRun(make, 1, 0)
             await asyncio.sleep(interval + 0.5)
             await run.stop()
 
@@ -131,18 +161,46 @@ def measure(base_url: str, triggers: int, interval: float, window: float) -> lis
     return [asyncio.run(one(scenario)) for scenario in SCENARIOS]
 
 
-def _arrivals(log: list[dict[str, Any]], ids: list[str]) -> dict[str, list[float]]:
-    """Each trigger's request arrival times (wall clock), told apart by the recording id in the path."""
-    arrivals: dict[str, list[float]] = {recording_id: [] for recording_id in ids}
+Request = tuple[float, str]  # arrival (wall clock), and "lookup", "page" or "probe"
+
+
+def _arrivals(log: list[dict[str, Any]], ids: list[str]) -> dict[str, list[Request]]:
+    """Each wait's requests, told apart by the recording id in the path or the room in the query;
+    listings that name no room (shared by every wait) under ``SHARED``."""
+    arrivals: dict[str, list[Request]] = {recording_id: [] for recording_id in ids}
+    arrivals[SHARED] = []
     for entry in log:
-        found = _RECORDING_ID.search(entry["path"])
-        if found and found.group(1) in arrivals:
-            arrivals[found.group(1)].append(entry["received_at"])
+        query = dict(parse_qsl(entry["query"]))
+        if entry["route"] == "recording.list":
+            owner = query.get("conference_name", SHARED)
+            kind = "lookup" if query.get("offset", "0") == "0" else "page"
+        else:
+            found = _RECORDING_ID.search(entry["path"])
+            owner = found.group(1) if found else ""
+            kind = "probe" if entry["route"] == "media" else "lookup"
+        if owner in arrivals:
+            arrivals[owner].append((entry["received_at"], kind))
     return arrivals
 
 
+def poll_starts(requests: list[Request]) -> list[float]:
+    """When each poll began: a lookup starts one (its further pages belong to it), and so does a
+    probe, unless it follows the lookup of a poll that has no probe yet."""
+    starts: list[float] = []
+    probed = True
+    for arrived, kind in sorted(requests):
+        if kind == "lookup":
+            starts.append(arrived)
+            probed = False
+        elif kind == "probe":
+            if probed:
+                starts.append(arrived)
+            probed = True
+    return starts
+
+
 def most_in_one_interval(times: list[float], interval: float) -> int:
-    """The most requests that arrived within any one poll interval."""
+    """The most of ``times`` within any one poll interval."""
     times = sorted(times)
     most, first = 0, 0
     for last, arrived in enumerate(times):
@@ -161,7 +219,7 @@ def min_gap(times: list[float]) -> float | None:
 def run(quick: bool, workdir: Path) -> Table:
     size = QUICK if quick else FULL
     n, interval, window = size["triggers"], size["interval"], size["window"]
-    table = Table("trigger pacing: requests per trigger per poll interval", "")
+    table = Table("trigger pacing: polls per wait per poll interval")
     with fake_server(workdir) as (info, env):
         args = {"base_url": info["base_url"], "triggers": n, "interval": interval, "window": window}
         results = run_child("trigger_pacing:measure", args, env, timeout=len(SCENARIOS) * (window + 30))
@@ -169,33 +227,43 @@ def run(quick: bool, workdir: Path) -> Table:
         table.add(_row(Scenario(**result["scenario"]), result, interval))
     table.notes.append(
         f"{n} triggers per scenario (HttpSensorTrigger 403: one), poll interval {interval:g} s, {window:g} s each; "
-        "'max' is the most requests "
-        "of one trigger within any one interval, 'gap' the shortest time between two of its requests"
+        "the value is the most polls of one wait within any one interval (a poll: a lookup and at most one probe; "
+        "the final poll at a deadline aside), the gap the shortest time between two of its polls"
     )
     table.notes.append("HttpSensorTrigger rows are context (no target): its loop sleeps only after a 404")
     return table
 
 
 def _row(scenario: Scenario, result: dict[str, Any], interval: float) -> Row:
-    arrivals: dict[str, list[float]] = result["arrivals"]
+    arrivals: dict[str, list[Request]] = {key: [tuple(r) for r in value] for key, value in result["arrivals"].items()}
+    shared = arrivals.pop(SHARED, [])
     n = len(arrivals)
-    counts = [len(times) for times in arrivals.values()]
-    most = max(most_in_one_interval(times, interval) for times in arrivals.values())
-    gaps = [gap for gap in map(min_gap, arrivals.values()) if gap is not None]
-    gap = f", gap {min(gaps):.3f} s" if gaps else ""
-    value = f"max {most}, {sum(counts)} requests{gap}"
-    who = "Vobiz" if scenario.kind == "vobiz" else "HttpSensorTrigger"
-    measure = f"{who}: {scenario.name}"
+    who = "ConferenceRecordingTrigger" if scenario.kind == "vobiz" else "HttpSensorTrigger"
+    name = f"{who}: {scenario.name}"
+    requests = sum(len(requests) for requests in arrivals.values()) + len(shared)
     if result["logged"] >= LOG_LIMIT:
-        # The log kept only the last requests: the rate over their span, shared by the triggers.
-        times = sorted(t for ts in arrivals.values() for t in ts)
+        # The log kept only the last requests: the rate over their span, shared by the waits.
+        times = sorted(t for requests in arrivals.values() for t, _ in requests)
         rate = (len(times) - 1) / (times[-1] - times[0]) / n
-        return Row(measure, f"{rate:.0f} requests/s per trigger, {rate * interval:.0f} per interval")
+        return Row(name, rate * interval, "requests per interval per wait", note="the fake's log overflowed")
     if scenario.kind != "vobiz":
-        return Row(measure, value)
+        most = max(most_in_one_interval([t for t, _ in requests], interval) for requests in arrivals.values())
+        return Row(name, most, "requests in one interval", note=f"{requests} requests")
+    # The final poll at the deadline counts as one poll, however soon after the one before.
+    final_at_deadline = scenario.ends == "timeout"
+    starts = [poll_starts(requests) for requests in arrivals.values()]
+    paced = [s[:-1] if final_at_deadline else s for s in starts]
+    most = max(most_in_one_interval(s, interval) for s in paced)
+    shared_starts = poll_starts(shared)
+    if shared_starts:
+        most = max(most, most_in_one_interval(shared_starts, interval))
+    gaps = [gap for gap in map(min_gap, paced) if gap is not None]
     ended = result["events"]
     behaved = ended == [scenario.ends] * n if scenario.ends else result["waiting"] == n
     if scenario.retry_after and gaps:
         behaved = behaved and min(gaps) >= scenario.retry_after * interval - CLOCK_SLACK
-    detail = f"ended: {', '.join(sorted(set(map(str, ended))))}" if ended else f"{result['waiting']} waiting"
-    return Row(measure, value, detail, "", "max <= 1 per interval", verdict(most <= 1 and behaved and min(counts) > 0))
+    outcome = f"ended: {', '.join(sorted(set(map(str, ended))))}" if ended else f"{result['waiting']} waiting"
+    gap = f", shortest gap {min(gaps):.3f} s" if gaps else ""
+    note = f"{sum(map(len, starts))} polls, {requests} requests{gap}; {outcome}"
+    polled = all(starts)
+    return Row(name, most, "polls in one interval", target="<= 1", passed=most <= 1 and behaved and polled, note=note)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks.report import Row, Table, verdict
+from benchmarks.report import Row, Table, at_most
 
 if TYPE_CHECKING:
     from vobiz_provider.testing import FakeVobizServer
@@ -60,7 +60,7 @@ def run(quick: bool, workdir: Path) -> Table:
 
     sizes = QUICK if quick else FULL
     interval, intervals = float(sizes["interval"]), int(sizes["intervals"])  # type: ignore[call-overload]
-    table = Table("Event watchers: list requests per poll interval, idle", command="")
+    table = Table("Event watchers: list requests per poll interval, idle")
     with FakeVobizServer() as server:
         os.environ["AIRFLOW_CONN_VOBIZ_DEFAULT"] = server.connection_json()
         for count in sizes["rooms"]:  # type: ignore[attr-defined]
@@ -71,14 +71,9 @@ def run(quick: bool, workdir: Path) -> Table:
             per_room = asyncio.run(_requests_per_interval(server, list(names), interval, intervals))
             server.clear_log()
             shared = asyncio.run(_requests_per_interval(server, [None], interval, intervals))
-            table.add(Row(f"{count} rooms, one watcher per room", f"{per_room:.1f} req/interval"))
+            table.add(Row(f"{count} rooms, one watcher per room", per_room, "requests per interval"))
             table.add(
-                Row(
-                    f"{count} rooms, one watcher for every room",
-                    f"{shared:.1f} req/interval",
-                    target="<= 1.0",
-                    verdict=verdict(shared <= 1.0),
-                )
+                at_most(f"{count} rooms, one watcher for every room", shared, 1.0, "requests per interval", "<= 1.0")
             )
     table.notes.append(f"poll interval {interval} s, {intervals} intervals per measurement, fake server in-process")
     return table

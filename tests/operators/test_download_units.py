@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import wave
 from pathlib import Path
 from typing import Any
@@ -155,6 +157,43 @@ def test_a_name_at_the_length_limit_still_gets_a_temporary(tmp_path: Path) -> No
     _stage(resolve_destination(str(tmp_path / name)), b"audio")
 
     assert os.listdir(tmp_path) == [name]
+
+
+_HOLD_STAGING = """
+import sys, time
+from vobiz_provider.download.storage import Staging, resolve_destination
+with Staging(resolve_destination(sys.argv[1])) as staging:
+    staging.sink.write(b"half a file")
+    staging.sink.flush()
+    print(staging.staged, flush=True)
+    time.sleep(60)
+"""
+
+
+def _process_holding_staging(destination: Path) -> tuple[subprocess.Popen[str], Path]:
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD_STAGING, str(destination)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, Path(proc.stdout.readline().strip())
+
+
+def test_a_killed_downloads_staging_file_is_removed_by_the_next_download(tmp_path: Path) -> None:
+    killed, abandoned = _process_holding_staging(tmp_path / "a.wav")
+    alive, in_progress = _process_holding_staging(tmp_path / "a.wav")
+    try:
+        killed.kill()  # SIGKILL: nothing of the process gets to clean up
+        killed.wait(10)
+        assert abandoned.exists()
+
+        _stage(resolve_destination(str(tmp_path / "a.wav")), b"audio")
+
+        # The dead writer's file is gone; a download still writing keeps its own.
+        assert sorted(os.listdir(tmp_path)) == sorted(["a.wav", in_progress.name])
+    finally:
+        for proc in (killed, alive):
+            proc.kill()
+            proc.wait(10)
+            assert proc.stdout is not None
+            proc.stdout.close()
 
 
 def test_a_failure_removes_the_temporary_and_the_folders_it_made(tmp_path: Path) -> None:

@@ -4,14 +4,18 @@ A file is downloaded into a local *staging* file: for a local destination a hidd
 ``.<name>.<random>.vobiz-part`` beside it (same folder, so the final ``os.replace`` is atomic);
 for an object-store destination a file in the system temp folder (seekable, for resumes and for
 mutagen), copied after verification to a hidden temporary beside the destination and moved into
-place. Every failure removes the temporaries and any folder created for them.
+place. Every failure removes the temporaries and any folder created for them. A process killed
+outright (SIGKILL, a lost worker) cleans nothing up: its staging file is locked while it writes,
+so the next download of the same destination finds it unlocked and removes it.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import os
+import re
 import secrets
 import tempfile
 from dataclasses import dataclass
@@ -214,11 +218,40 @@ def _temp_name(name: str) -> str:
     return f".{short}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
 
 
+_TEMP_TAIL = len(secrets.token_hex(6) + TEMP_SUFFIX)  # what _temp_name adds after ".<name>."
+
+
 def _create_beside(destination: Path) -> tuple[Path, BinaryIO]:
-    """A new hidden file next to ``destination``; O_EXCL, and the umask decides its mode as for any file."""
+    """A new hidden file next to ``destination``, locked while open; O_EXCL, and the umask decides its mode."""
+    _remove_abandoned(destination)
     path = destination.with_name(_temp_name(destination.name))
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+    # The kernel drops the lock when the file is closed or its process dies, however it dies.
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     return path, os.fdopen(fd, "w+b")
+
+
+def _remove_abandoned(destination: Path) -> None:
+    """Remove staging files of ``destination`` that no live download holds (their writer was killed)."""
+    ours = re.compile(re.escape(_temp_name(destination.name)[:-_TEMP_TAIL]) + r"[0-9a-f]{12}" + re.escape(TEMP_SUFFIX))
+    try:
+        names = [name for name in os.listdir(destination.parent) if ours.fullmatch(name)]
+    except FileNotFoundError:
+        return
+    for name in names:
+        path = destination.parent / name
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a download in progress holds it
+        else:
+            path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
 
 def exists_error(location: str, detail: str = "") -> DestinationExistsError:

@@ -1,0 +1,77 @@
+"""The benchmarks' own logic, without running a benchmark: how requests become polls, what the
+DAG-parse benchmark imports, and the results file and plots a run writes. Seconds, no servers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks.dag_parse import provider_imports
+from benchmarks.plots import draw
+from benchmarks.report import Row, Table, at_most, compared, write_results, write_series
+from benchmarks.scale import PAGES_NEEDED, found_waits, one_interval
+from benchmarks.trigger_pacing import most_in_one_interval, poll_starts
+
+
+def test_a_lookup_and_the_probe_right_after_it_are_one_poll() -> None:
+    # Today's trigger: the poll that finds the row probes its file at once; later polls only probe.
+    requests = [(0.0, "lookup"), (0.001, "probe"), (1.0, "probe"), (2.0, "probe")]
+    assert poll_starts(requests) == [0.0, 1.0, 2.0]
+    assert most_in_one_interval(poll_starts(requests), 1.0) == 1
+
+
+def test_pages_of_one_listing_are_one_poll_and_two_probes_in_a_row_are_two() -> None:
+    listing = [(0.0, "lookup"), (0.01, "page"), (0.02, "page"), (0.03, "probe")]
+    assert poll_starts(listing) == [0.0]
+    assert poll_starts([(0.0, "probe"), (0.3, "probe")]) == [0.0, 0.3]
+    assert most_in_one_interval([0.0, 0.3], 1.0) == 2
+
+
+def test_the_scale_benchmark_counts_whole_listings_begun_in_the_interval() -> None:
+    def listing(at: float, offset: int, room: str | None = None) -> dict[str, object]:
+        query = f"limit=100&offset={offset}" + (f"&conference_name={room}" if room else "")
+        return {"route": "recording.list", "query": query, "received_at": at}
+
+    log = [
+        listing(-0.1, 0, "Room 0001"),
+        listing(0.01, 100, "Room 0001"),  # a page of a listing begun before the interval
+        listing(0.9, 0),
+        listing(0.95, 100),
+        listing(1.02, 200),  # after the interval, but of a listing begun in it
+        {"route": "media", "query": "", "received_at": 0.5},
+        {"route": "recording.get", "query": "", "received_at": 0.6},
+        listing(1.9, 0),  # the next interval's listing
+        {"route": "media", "query": "", "received_at": 1.5},
+    ]
+    assert one_interval(log, 0.0, 1.0) == {"list": 3, "rounds": 1, "probe": 1, "get": 1}
+    assert PAGES_NEEDED == 3  # 250 rows since the oldest since, 100 a page
+    assert [found_waits(n) for n in (1, 10, 100, 1000)] == [0, 1, 10, 100]
+
+
+def test_dag_parse_measures_the_example_dags_top_level_provider_imports() -> None:
+    modules = dict(provider_imports())
+    assert modules["vobiz_provider.sensors.recording"] == ["ConferenceRecordingSensor"]
+    assert "DownloadRecordingOperator" in modules["vobiz_provider.operators.download"]
+    # end_of_day_sweep imports the hook inside a task: a worker's import, not the parse's.
+    assert "vobiz_provider.hooks.vobiz" not in modules
+
+
+def test_results_file_and_plots(tmp_path: Path) -> None:
+    table = Table("demo")
+    table.add(at_most("memory per wait, N=1,000", 21.8, 10.0, "KiB", "<= 10 KiB"))
+    table.add(compared("CPU per wait", 0.05, 1.0, "HttpSensorTrigger", "ms", at_most_ratio=0.1))
+    table.add(Row("context", 3.0))
+    table.series["memory_per_wait"] = {"n": [1000, 10000], "vobiz": [21.8, 21.5], "target_kib": 10.0}
+    write_results([table], tmp_path / "results.json")
+    write_series([table], tmp_path / "series.json")
+    rows = json.loads((tmp_path / "results.json").read_text())
+    assert [(row["name"], row["pass"]) for row in rows] == [
+        ("memory per wait, N=1,000", False),
+        ("CPU per wait", True),
+        ("context", None),
+    ]
+    assert {"name", "value", "baseline", "ratio", "target", "pass"} <= set(rows[0])
+    assert table.failed
+    drawn = draw(tmp_path / "series.json", tmp_path / "img")
+    assert [path.name for path in drawn] == ["memory-per-wait.png"]
+    assert drawn[0].read_bytes().startswith(b"\x89PNG")
