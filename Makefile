@@ -64,7 +64,7 @@ PY_NEWEST := $(or $(lastword $(sort $(wildcard $(PYENV_VERSIONS)/3.13.*/bin/pyth
 OLDEST_AIRFLOW := 3.2.2
 OLDEST_AS_OF := 2026-05-31
 lock-oldest:
-	$(UV) pip compile -q pyproject.toml --group dev -c <(echo apache-airflow==$(OLDEST_AIRFLOW)) \
+	$(UV) pip compile -q pyproject.toml --group dev --group bench -c <(echo apache-airflow==$(OLDEST_AIRFLOW)) \
 		--python $(PY_OLDEST) --exclude-newer $(OLDEST_AS_OF) --exclude-newer-package aiohttp=2026-10-12 \
 		--generate-hashes --custom-compile-command "make lock-oldest" -o .ci/oldest-airflow.txt
 
@@ -75,7 +75,7 @@ test-oldest:
 	.venv-oldest/bin/python -m pytest -q -p no:cacheprovider
 
 test-newest-python:
-	UV_PROJECT_ENVIRONMENT=.venv-newest $(UV) sync -q --locked --python $(PY_NEWEST)
+	UV_PROJECT_ENVIRONMENT=.venv-newest $(UV) sync -q --locked --group bench --python $(PY_NEWEST)
 	.venv-newest/bin/python -m pytest -q -p no:cacheprovider
 
 # The release: wheel and sdist checked, then the wheel installed with plain pip (Airflow pinned to the
