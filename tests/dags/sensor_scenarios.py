@@ -19,6 +19,7 @@ from vobiz_provider.sensors.recording import ConferenceRecordingSensor
 ROOM = "{{ params.conference_name }}"
 PARAMS: dict[str, Any] = {"conference_name": "Team Sync", "since": ""}
 TIMEOUT_S = 2
+POKE_INTERVAL_S = 0.2
 _COMMON: dict[str, Any] = {
     "schedule": None,
     "start_date": pendulum.datetime(2026, 1, 1, tz="UTC"),
@@ -27,7 +28,7 @@ _COMMON: dict[str, Any] = {
     "tags": ["vobiz", "scenario"],
 }
 # An empty since (the default param) lets the sensor use the run's own default.
-_SENSOR: dict[str, Any] = {"conference_name": ROOM, "since": "{{ params.since }}", "poke_interval": 0.2}
+_SENSOR: dict[str, Any] = {"conference_name": ROOM, "since": "{{ params.since }}", "poke_interval": POKE_INTERVAL_S}
 
 
 def _dag(dag_id: str) -> DAG:

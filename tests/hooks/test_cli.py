@@ -18,8 +18,10 @@ AIRFLOW_VERSION = Version(version("apache-airflow-core"))
 def _connections_test(connection_json: str) -> subprocess.CompletedProcess[str]:
     # The session's AIRFLOW_HOME and database come from tests/conftest.py through os.environ.
     env = {**os.environ, "AIRFLOW__CORE__TEST_CONNECTION": "Enabled", "AIRFLOW_CONN_VOBIZ_DEFAULT": connection_json}
+    # A deadline for a hung CLI, not a speed check: Airflow's CLI start alone can take a minute on a
+    # machine loaded by parallel suites.
     return subprocess.run(
-        [AIRFLOW, "connections", "test", "vobiz_default"], env=env, capture_output=True, text=True, timeout=60
+        [AIRFLOW, "connections", "test", "vobiz_default"], env=env, capture_output=True, text=True, timeout=600
     )
 
 

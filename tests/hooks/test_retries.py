@@ -83,7 +83,9 @@ def test_retry_after_seconds_is_honoured(vobiz_fake, make_hook, kind, logs, stat
     make_hook(kind)("get_recording", rec_id)  # backoff is 0.01 s: only Retry-After explains a wait
 
     first, second = api_requests(vobiz_fake, "recording.get")
-    assert 1.0 <= second.received_at - first.received_at < 2.5
+    # Waited what was asked; the bound only rules out a wait of another kind (the 60 s cap), so a
+    # loaded machine's slow round trips cannot fail it.
+    assert 1.0 <= second.received_at - first.received_at < 30
     assert any("asked to wait 1 s" in line for line in logs.warnings())
 
 
@@ -96,7 +98,7 @@ def test_retry_after_http_date_is_honoured(vobiz_fake, make_hook, kind):
 
     first, second = api_requests(vobiz_fake, "recording.get")
     assert second.received_at >= not_before
-    assert second.received_at - first.received_at < 3.5
+    assert second.received_at - first.received_at < 30  # not the 60 s cap
 
 
 def test_backoff_is_capped_but_retry_after_is_honoured_up_to_its_own_cap():

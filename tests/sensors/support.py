@@ -1,7 +1,11 @@
-"""Helpers shared by the sensor and trigger tests: rooms full of decoys, and request-log queries."""
+"""Helpers shared by the sensor and trigger tests: rooms full of decoys, request-log queries, and
+Vobiz's processing held until a sensor has looked."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
@@ -51,3 +55,32 @@ def requests_on(fake: FakeVobizServer, *routes: str) -> list[LoggedRequest]:
 def gaps(entries: list[LoggedRequest]) -> list[float]:
     """Seconds between consecutive requests."""
     return [later.received_at - earlier.received_at for earlier, later in pairwise(entries)]
+
+
+@contextmanager
+def processing_finishes_after_first_look(fake: FakeVobizServer) -> Iterator[None]:
+    """A stopped recording's row appears only once a recordings list after the stop has been answered.
+
+    So the first look of a sensor waiting for it finds nothing, however slowly the machine runs
+    the tasks in between (a fixed processing delay may pass before the sensor starts).
+    """
+    fake.configure(processing_delay_s=3600)
+    done = threading.Event()
+
+    def finish_after_first_look() -> None:
+        while not done.wait(0.02):
+            stops = requests_on(fake, "conference.record.stop")
+            if stops and any(
+                entry.status and entry.received_at > stops[-1].received_at
+                for entry in requests_on(fake, "recording.list")
+            ):
+                fake.finish_processing()
+                return
+
+    watcher = threading.Thread(target=finish_after_first_look, name="finish-processing", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()

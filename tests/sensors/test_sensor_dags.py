@@ -12,7 +12,7 @@ import pytest
 import sensor_scenarios as scenarios
 from sensor_scenarios import run_scenario
 
-from tests.sensors.support import ROOM, SINCE, add_decoys, requests_on
+from tests.sensors.support import ROOM, SINCE, add_decoys, processing_finishes_after_first_look, requests_on
 from vobiz_provider.instants import parse_instant
 from vobiz_provider.meeting_window import LATE_ADD, LOOK_BACK
 from vobiz_provider.models import Recording
@@ -39,12 +39,8 @@ SEEN = "; newest seen: 'Sales Call' at 2026-11-23T10:31:00Z; 2 recordings of 'Te
 
 
 def _room_recording_in_a_meeting(fake: FakeVobizServer) -> str:
-    """A recording room, and last hour's recording of it (before the run's since: never the answer).
-
-    Vobiz takes 3 s to add the row: long enough that the wait's first check, even on a loaded
-    machine, comes before it.
-    """
-    fake.configure(processing_delay_s=3.0, file_delay_s=0.3)
+    """A recording room, and last hour's recording of it (before the run's since: never the answer)."""
+    fake.configure(file_delay_s=0.3)
     fake.add_room(ROOM, members=3, recording=True)
     return fake.add_recording(conference_name=ROOM, add_time=time_ago(hours=1))
 
@@ -76,7 +72,9 @@ def _made_by_the_stop(fake: FakeVobizServer, earlier: str) -> dict[str, Any]:
 @pytest.mark.parametrize("dag", [scenarios.stop_then_wait_deferrable, scenarios.stop_then_wait_reschedule])
 def test_stop_then_wait_returns_the_stopped_recording(vobiz_fake: FakeVobizServer, dag: Any) -> None:
     earlier = _room_recording_in_a_meeting(vobiz_fake)
-    run = run_scenario(dag)
+    # Vobiz adds the row only after the wait's first check has found nothing.
+    with processing_finishes_after_first_look(vobiz_fake):
+        run = run_scenario(dag)
 
     assert run.task_states == {"stop": "success", "wait": "success"}
     result = run.xcom("wait")
@@ -112,7 +110,11 @@ def test_a_timeout_fails_saying_what_was_looked_for_and_seen(
     assert run.task_states == {"wait": "failed"} and run.xcom("wait") is None
     log = task_log()
     assert "AirflowSensorTimeout" in log and LOOKED_FOR in log and SEEN in log and prefix in log
-    assert 2 <= time.monotonic() - started < 15
+    assert time.monotonic() - started >= scenarios.TIMEOUT_S
+    # It stopped looking at the timeout: no more checks than fit in it (a loaded machine makes fewer),
+    # counting the first at once, the sensor's own before deferring and a last one at the deadline.
+    checks = len(requests_on(vobiz_fake, "recording.list"))
+    assert 1 <= checks <= scenarios.TIMEOUT_S / scenarios.POKE_INTERVAL_S + 3
 
 
 def test_poke_chooses_the_meetings_recording_among_decoys_with_offsets(vobiz_fake: FakeVobizServer) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 
 import pytest
 import requests
@@ -68,6 +69,28 @@ def test_recordings_over_http(api):
     assert api.get(f"Recording/{rid}/").json()["add_time"] == "2026-05-07 04:15:35.000000+00:00"
     assert _control(api.server, "POST", "recordings", {"duration_s": 2}).status_code == 400
     assert _control(api.server, "POST", "recordings", {"conference_name": "A", "x": 1}).status_code == 400
+
+
+def test_finish_processing_makes_stopped_recordings_appear_now(api, poll):
+    srv = api.server
+    srv.configure(processing_delay_s=3600, file_delay_s=0.2)
+    srv.add_room("A", recording=True)
+    stopped = srv.end_room("A")
+    given = srv.add_recording(conference_name="B", ready=False, add_time=datetime(2026, 5, 7, 4, 15, 35))
+    assert api.objects() == []
+    before = time.time()
+
+    finished = _control(srv, "POST", "recordings/finish-processing").json()["recording_ids"]
+
+    assert sorted(finished) == sorted([stopped, given])
+    rows = {row["recording_id"]: row for row in api.objects()}
+    assert set(rows) == {stopped, given}
+    # The stopped one was added just now, not an hour from now; a given add_time is kept.
+    assert abs(datetime.fromisoformat(rows[stopped]["add_time"]).timestamp() - before) < 60
+    assert rows[given]["add_time"] == "2026-05-07 04:15:35.000000+00:00"
+    # The file still takes file_delay_s to be ready; nothing is left to finish.
+    assert poll(lambda: api.download(rows[stopped]["recording_url"]).status_code == 200 or None)
+    assert srv.finish_processing() == []
 
 
 def test_faults_over_http(api):

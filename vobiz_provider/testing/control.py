@@ -107,6 +107,9 @@ def add_control_routes(app: web.Application, state: FakeState) -> None:
             body["add_time"] = parse_time(body["add_time"])
         return web.json_response({"recording_id": state.add_recording(**body)}, status=201)
 
+    async def finish_processing(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"recording_ids": state.finish_processing()})
+
     async def faults(request: web.Request) -> web.StreamResponse:
         body = await _body(request)
         times = int(body.get("times", 1))
@@ -146,6 +149,7 @@ def add_control_routes(app: web.Application, state: FakeState) -> None:
         ("POST", "/_fake/rooms/{name}/end", end_room),
         ("GET", "/_fake/recordings", recordings),
         ("POST", "/_fake/recordings", recordings),
+        ("POST", "/_fake/recordings/finish-processing", finish_processing),
         ("POST", "/_fake/faults", faults),
         ("GET", "/_fake/log", log),
         ("DELETE", "/_fake/log", log),

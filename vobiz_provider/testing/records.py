@@ -43,5 +43,7 @@ class FakeRecording:
     visible_at: float  # time.monotonic() from which the row is listed
     file_at: float  # time.monotonic() from which the file is served
     seq: int
+    # add_time was not given: it is when the row appears, and moves if processing ends early.
+    add_time_is_appearance: bool = True
     from_number: str = "919624705678"
     to_number: str = "+918065480000"

@@ -245,6 +245,16 @@ class FakeVobizServer:
             call_uuid=call_uuid,
         )
 
+    def finish_processing(self) -> list[str]:
+        """Vobiz finishes processing now: rows of stopped (or ``ready=False``) recordings still
+        waiting out ``processing_delay_s`` appear at once, with ``add_time`` now unless one was
+        given; each file follows ``file_delay_s`` later. Returns their ids.
+
+        With a long ``processing_delay_s`` this puts a row's appearance under the test's control,
+        e.g. only after a sensor has looked once and not found it.
+        """
+        return self._state.finish_processing()
+
     @property
     def recordings(self) -> list[dict[str, Any]]:
         """The rows the list shows now, newest first, in the current API object shape."""

@@ -189,8 +189,23 @@ class FakeState:
                 visible_at=mono + delay,
                 file_at=mono + delay + file_delay,
                 seq=next(self._seq),
+                add_time_is_appearance=add_time is None,
             )
             return recording_id
+
+    def finish_processing(self) -> list[str]:
+        """Rows still processing appear now, their files as long after as they would have."""
+        with self.lock:
+            now, finished = time.monotonic(), []
+            for rec in self.recordings.values():
+                early = rec.visible_at - now
+                if early <= 0:
+                    continue
+                rec.visible_at, rec.file_at = now, rec.file_at - early
+                if rec.add_time_is_appearance:
+                    rec.add_time -= timedelta(seconds=early)
+                finished.append(rec.recording_id)
+            return finished
 
     def visible_recordings(self) -> list[FakeRecording]:
         """Rows the list shows now, newest first by add_time (ties: newest inserted first)."""
