@@ -34,6 +34,7 @@ from vobiz_provider.waiting.schedule import DEFAULT_MAX_POLL_INTERVAL, PollSched
 from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
+    from vobiz_provider.hooks.vobiz import VobizAsyncHook
     from vobiz_provider.models import Recording
     from vobiz_provider.triggers.shared_polling import ListShare
 
