@@ -123,7 +123,8 @@ def _api(stack: Stack, method: str, path: str, body: dict[str, Any] | None = Non
 def _check_saved_connection(stack: Stack) -> None:
     saved = _api(stack, "GET", f"/connections/{GOOD}")
     extra = json.loads(saved["extra"])
-    expected = {"timeout": 20, "max_retries": 2, "auth_hosts": ["*.vobiz.ai", "media.example.com"]}
+    # The proxy field was left empty: the form saves null, which the hook reads as "the environment's".
+    expected = {"timeout": 20, "max_retries": 2, "auth_hosts": ["*.vobiz.ai", "media.example.com"], "proxy": None}
     _require(extra == expected, f"saved extra {extra!r}, expected the plain keys {expected!r}")
     fields = (saved["conn_type"], f"{saved['host']}:{saved['port']}", saved["login"])
     _require(fields == ("vobiz", stack.vobiz_url, FAKE_AUTH_ID), f"saved connection {fields!r}")
