@@ -64,8 +64,8 @@ class VobizServerError(_RetryAfterError):
 
 
 class VobizUnavailableError(VobizServerError):
-    """A 2xx that is not Vobiz's answer: an HTML page (a proxy's or load balancer's maintenance
-    page) where JSON was expected. Transient: retried like a 503."""
+    """A 2xx that is not Vobiz's answer where JSON was expected: an HTML page (a proxy's or load
+    balancer's maintenance page), or a body cut short or empty. Transient: retried like a 503."""
 
 
 class VobizOutcomeUnknownError(VobizServerError):

@@ -1,5 +1,5 @@
-"""Answers seen in the field: a maintenance page where JSON belongs, an http:// file URL under an
-https:// API, and the extras read asynchronously in the triggerer."""
+"""Answers seen in the field: a maintenance page or a body cut short where JSON belongs, an http://
+file URL under an https:// API, and the extras read asynchronously in the triggerer."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from vobiz_provider.exceptions import VobizAuthError, VobizUnavailableError
 from vobiz_provider.hooks.policy import credentials_for
 from vobiz_provider.hooks.settings import VobizSettings
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
+from vobiz_provider.models import StopStatus
 
 MAINTENANCE = "<html><body><h1>Down for maintenance</h1></body></html>"
 
@@ -35,6 +36,34 @@ def test_an_html_page_that_outlasts_the_retries_is_a_transient_error(vobiz_fake,
         make_hook(kind)("get_recording", "rec-1")
 
     assert classify(raised.value) is FailureKind.TRANSIENT
+
+
+@pytest.mark.parametrize("cut", ["malformed", "empty"])
+def test_a_list_answer_cut_short_is_asked_again(vobiz_fake, use_connection, make_hook, kind, cut):
+    # A 200 whose body is truncated or empty (a proxy dropped the rest): the same GET answers whole.
+    use_connection(extra={"max_retries": 2})
+    rid = vobiz_fake.add_recording(conference_name="Standup")
+    if cut == "malformed":
+        vobiz_fake.inject_malformed_json("recording.list")
+    else:
+        vobiz_fake.inject("recording.list", 200, body=b"")
+
+    search = make_hook(kind)("find_conference_recording", "Standup", "2000-01-01")
+
+    assert search.match is not None and search.match.recording_id == rid
+    assert [entry.status for entry in api_requests(vobiz_fake, "recording.list")] == [200, 200]
+
+
+def test_a_stop_answered_2xx_with_a_body_cut_short_is_stopped(vobiz_fake, make_hook, logs):
+    vobiz_fake.add_room("Standup", recording=True)
+    vobiz_fake.inject_malformed_json("conference.record.stop", after_serving=True)
+
+    stopped = make_hook("sync").hook.stop_conference_recording("Standup")
+
+    # Stopped (not "not_recording", which sending it again would report), and only once.
+    assert stopped.status is StopStatus.STOPPED and stopped.api_id is None
+    assert len(api_requests(vobiz_fake, "conference.record.stop")) == 1
+    assert any("with a body that is not JSON" in line for line in logs.warnings())
 
 
 def test_no_credentials_over_http_when_the_api_is_https():

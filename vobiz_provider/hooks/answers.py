@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from enum import Enum
+from functools import cached_property
 from typing import Any, NoReturn
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,6 +35,9 @@ from vobiz_provider.models import Recording
 ERROR_BODY_LIMIT = 2048
 
 
+_NOT_JSON = object()
+
+
 @dataclass(frozen=True)
 class ApiReply:
     """A complete answer: status, headers (lower-cased names) and body bytes."""
@@ -43,16 +47,35 @@ class ApiReply:
     body: bytes
     url: str
 
-    def json(self, description: str) -> Any:
-        """The body as JSON; an empty or malformed body is a :class:`VobizResponseError`."""
+    @cached_property
+    def _data(self) -> Any:
+        # Parsed once: raise_for_reply checks a JSON answer parses, the caller then reads it.
         try:
             return json.loads(self.body)
         except ValueError:
-            snippet = self.body[:80].decode("utf-8", "replace")
+            return _NOT_JSON
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the body is JSON (an empty body is not)."""
+        return self._data is not _NOT_JSON
+
+    def json(self, description: str) -> Any:
+        """The body as JSON; an empty or malformed body is a :class:`VobizResponseError`."""
+        if self._data is _NOT_JSON:
             raise VobizResponseError(
-                f"{description}: Vobiz answered {self.status} with a body that is not JSON: {snippet!r}",
+                f"{description}: Vobiz answered {self.status} with a body that is not JSON: {self.snippet()!r}",
                 status_code=self.status,
-            ) from None
+            )
+        return self._data
+
+    def json_if_any(self) -> Any:
+        """The body as JSON; None when it is empty or not JSON."""
+        return None if self._data is _NOT_JSON else self._data
+
+    def snippet(self) -> str:
+        """The body's first bytes, for messages."""
+        return self.body[:80].decode("utf-8", "replace")
 
     def json_object(self, description: str) -> dict[str, Any]:
         data = self.json(description)
@@ -87,13 +110,6 @@ def body_limit(status: int, *, whole_body: bool) -> int | None:
 # -- failed answers --------------------------------------------------------------------------------
 
 
-def _json_or_none(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
 def api_id_of(data: Any) -> str | None:
     """Vobiz's request id from either envelope (docs/vobiz-api-quirks.md, row "Errors")."""
     if isinstance(data, Mapping):
@@ -104,7 +120,7 @@ def api_id_of(data: Any) -> str | None:
 
 def error_text(reply: ApiReply) -> str:
     """Vobiz's own words from either error envelope, or a short body snippet; never whole bodies."""
-    data = _json_or_none(reply.body)
+    data = reply.json_if_any()
     if data is None:
         return reply.body[:120].decode("utf-8", "replace").strip()
     if isinstance(data, Mapping):
@@ -152,9 +168,16 @@ def raise_for_reply(request: ApiRequest, reply: ApiReply) -> None:
             "(a proxy's or load balancer's maintenance page?)",
             status_code=status,
         )
+    if status < 300 and request.json_answer and not reply.is_json:
+        # A body cut short (a connection dropped mid-answer) or empty: the same GET may answer whole.
+        raise VobizUnavailableError(
+            f"{request.description}: Vobiz answered {status} with a body that is not JSON "
+            f"({reply.snippet()!r}): an answer cut short?",
+            status_code=status,
+        )
     if status < 400:
         return
-    body = _json_or_none(reply.body)
+    body = reply.json_if_any()
     api_id = api_id_of(body)
     said = error_text(reply) or None
     # Parentheses, not brackets: Airflow's CLI prints messages through rich, which eats "[...]".

@@ -50,6 +50,8 @@ class ApiRequest:
     :param body: JSON body, if any.
     :param idempotent: whether replaying it after an unknown outcome is safe.
     :param headers: headers of this request besides the session's and the credentials.
+    :param json_answer: Vobiz always answers it with JSON: a 2xx whose body is not JSON was cut
+        short and is retried like a 503 (idempotent requests only).
     """
 
     method: str
@@ -59,6 +61,7 @@ class ApiRequest:
     body: Mapping[str, Any] | None = None
     idempotent: bool = True
     headers: Mapping[str, str] = field(default_factory=dict)
+    json_answer: bool = False
 
     def url(self, base_url: str) -> str:
         """The absolute URL: a file's URL as given, an API path below ``base_url``."""
@@ -107,7 +110,7 @@ def stop_recording(auth_id: str, conference_name: str) -> ApiRequest:
 
 
 def list_conferences(auth_id: str) -> ApiRequest:
-    return ApiRequest("GET", account_path(auth_id, "Conference"), "list live conferences")
+    return ApiRequest("GET", account_path(auth_id, "Conference"), "list live conferences", json_answer=True)
 
 
 def get_conference(auth_id: str, conference_name: str) -> ApiRequest:
@@ -115,11 +118,14 @@ def get_conference(auth_id: str, conference_name: str) -> ApiRequest:
         "GET",
         account_path(auth_id, "Conference", segment(conference_name, field="conference_name")),
         f"get conference {conference_name!r}",
+        json_answer=True,
     )
 
 
 def list_recordings(auth_id: str, params: Mapping[str, str | int]) -> ApiRequest:
-    return ApiRequest("GET", account_path(auth_id, "Recording"), "list recordings", params=dict(params))
+    return ApiRequest(
+        "GET", account_path(auth_id, "Recording"), "list recordings", params=dict(params), json_answer=True
+    )
 
 
 def get_recording(auth_id: str, recording_id: str) -> ApiRequest:
@@ -127,6 +133,7 @@ def get_recording(auth_id: str, recording_id: str) -> ApiRequest:
         "GET",
         account_path(auth_id, "Recording", segment(recording_id, field="recording_id")),
         f"get recording {recording_id!r}",
+        json_answer=True,
     )
 
 

@@ -349,8 +349,16 @@ class VobizHook(_VobizHookBase, HttpHook):
             return RecordingStopped(
                 conference_name, StopStatus.NOT_RECORDING, err.status_code or 0, err.api_id, str(err)
             )
-        data = reply.json_or_none(request.description)
-        return RecordingStopped(conference_name, StopStatus.STOPPED, reply.status, api_id_of(data))
+        if not reply.is_json and reply.body.strip():
+            # The 2xx is the answer (a body cut short loses only the api_id); sending the DELETE
+            # again would only find nothing to stop.
+            self.log.warning(
+                "%s: Vobiz answered %s (stopped) with a body that is not JSON (%r); its api_id is unknown",
+                request.description,
+                reply.status,
+                reply.snippet(),
+            )
+        return RecordingStopped(conference_name, StopStatus.STOPPED, reply.status, api_id_of(reply.json_if_any()))
 
     def list_conferences(self) -> list[str]:
         """Names of live rooms. Vobiz warns this can be empty while rooms are live."""
