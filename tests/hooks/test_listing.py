@@ -172,6 +172,7 @@ def test_a_list_that_ignores_offset_is_read_once_not_forever(vobiz_fake, make_ho
     assert search.match is None
     assert search.seen == 100  # the first page, once
     assert len(api_requests(vobiz_fake, "recording.list")) == 2  # the second page repeats the first: stop
+    assert "(it ignores offset), so older recordings could not be read" in search.describe()
 
 
 def test_paging_has_a_hard_cap_with_a_clear_error(vobiz_fake, make_hook):

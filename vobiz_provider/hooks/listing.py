@@ -40,6 +40,13 @@ def since_filters(since: datetime) -> dict[str, str]:
     return {"add_time__gte": since.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")}
 
 
+# Said when a wait times out after the list sent its first page again for a later offset.
+REPEATED_PAGE = (
+    "the list answered a later page with rows it had sent already (it ignores offset), "
+    "so older recordings could not be read"
+)
+
+
 class ListOrder:
     """Whether the list is still newest first, and so whether a later page can hold rows at or after a time."""
 
@@ -144,6 +151,7 @@ class RecordingSearch:
     earlier_of_room: int = 0
     later_of_room: int = 0
     seen: int = 0
+    list_repeated: bool = False
     _order: ListOrder = field(default_factory=lambda: ListOrder(), repr=False)
 
     @classmethod
@@ -182,6 +190,7 @@ class RecordingSearch:
         """Take the answer for ``pages.next_request()`` in; stop ``pages`` once no match can follow."""
         if not self.add_page(pages.read(reply)):
             pages.stop()
+        self.list_repeated |= pages.repeated
 
     def describe(self) -> str:
         """What was looked for and what was seen, for a timeout message."""
@@ -196,6 +205,8 @@ class RecordingSearch:
             text += f"; {self.earlier_of_room} recordings of {self.conference_name!r} before since"
         if self.later_of_room:
             text += f"; {self.later_of_room} recordings of {self.conference_name!r} after until (later meetings)"
+        if self.list_repeated:
+            text += f"; {REPEATED_PAGE}"
         return text
 
     def others_in_window(self) -> list[Recording]:
@@ -215,6 +226,7 @@ class RecordingIndex:
         self.since = since
         self.by_room: dict[str, list[Recording]] = {}
         self.seen = 0
+        self.list_repeated = False
         # The newest row, and the newest whose (room, kind) differs from it: the newest "other" of any room.
         self.newest: Recording | None = None
         self.newest_else: Recording | None = None
@@ -247,12 +259,13 @@ class RecordingIndex:
         """Take the answer for ``pages.next_request()`` in; stop ``pages`` once past ``since``."""
         if not self.add_page(pages.read(reply)):
             pages.stop()
+        self.list_repeated |= pages.repeated
 
     def search(self, conference_name: str, since: datetime, until: datetime | None) -> RecordingSearch:
         """What a search of the room would have found in the same list (``since`` not before the index's)."""
         search = RecordingSearch(conference_name, since, until)
         search.add_rows(self.by_room.get(conference_name, ()))
-        search.seen = self.seen
+        search.seen, search.list_repeated = self.seen, self.list_repeated
         newest = self.newest
         of_room = newest is not None and _kind(newest) == (conference_name, True)
         search.newest_other = self.newest_else if of_room else newest
