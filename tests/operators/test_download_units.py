@@ -121,6 +121,8 @@ def test_destinations_are_checked(tmp_path: Path) -> None:
     for bad, said in [
         ("", "is empty"),
         ("x/a.wav", "is a relative path"),
+        (f"{tmp_path}/rooms/../../etc/a.wav", "has a '..' segment"),
+        ("memory://bucket/rooms/../a.wav", "has a '..' segment"),
         (str(tmp_path), "is a folder"),
         (f"{tmp_path}/", "not a folder"),
         (42, "is a int"),

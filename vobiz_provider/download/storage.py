@@ -108,6 +108,7 @@ def resolve_destination(value: Any) -> Destination:
     if isinstance(value, ObjectStoragePath):
         target = value
         _check_placeholders(str(value), bad)
+        _check_no_parent(str(value), bad)
     elif isinstance(value, (str, os.PathLike)):
         text = os.fspath(value).strip()
         if not text:
@@ -117,6 +118,7 @@ def resolve_destination(value: Any) -> Destination:
         if "://" not in text and not os.path.isabs(text):
             raise bad("is a relative path; give an absolute path or a URL such as file:///data/x.wav")
         _check_placeholders(text, bad)
+        _check_no_parent(text, bad)
         try:
             target = ObjectStoragePath(text)
         except ValueError as err:  # an unknown scheme fails here already
@@ -138,6 +140,12 @@ def resolve_destination(value: Any) -> Destination:
         advice = f"install the Airflow provider for {target.protocol!r} or attach() a filesystem for it"
         raise bad(f"cannot be opened: {err}; {advice}") from None
     return Destination(target, None)
+
+
+def _check_no_parent(text: str, bad: Callable[[str], VobizConfigError]) -> None:
+    """No ``..`` segment: a rendered value (a room's name, a param) must not lead out of the folder meant."""
+    if ".." in text.replace(os.sep, "/").split("/"):
+        raise bad("has a '..' segment, which would lead out of its folder; give the path without it")
 
 
 def _check_placeholders(text: str, bad: Callable[[str], VobizConfigError]) -> None:
