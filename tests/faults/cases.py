@@ -59,7 +59,6 @@ class Case:
     :param max_requests: the most requests the fake may receive, every host together.
     :param params: run params over the defaults (room, destination, file_format).
     :param extra: connection extras over the suite's defaults; ``{"password": None}`` drops the token.
-    :param xfail: why the case is expected to fail for now (a fix not merged yet), or None.
     """
 
     id: str
@@ -72,7 +71,6 @@ class Case:
     message: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     connection: dict[str, Any] = field(default_factory=dict)
-    xfail: str | None = None
 
     @property
     def outcome(self) -> str:
@@ -145,18 +143,8 @@ def _api_case(call: str, route: str, pipeline: str, hits: int, fault: ApiFault) 
         fault=f"{what} on {route}" + (f" ({hits} times)" if hits > 1 else ""),
         states=OK,
         max_requests=4 + ALLOWANCE + extra * hits,
-        xfail=PENDING.get(f"api-{call}-{name}"),
     )
 
-
-# Cases whose right outcome needs a provider fix not merged yet.
-PENDING = {
-    "api-stop-malformed-json": "needs a fix (not on issue-12a's list): a 2xx stop with a cut-short body fails",
-    "api-list-sync-malformed-json": "needs a fix (not on issue-12a's list): poke mode fails at once on a 200 that is "
-    "not JSON, where the trigger retries it",
-    "api-list-sync-empty-body": "needs a fix (not on issue-12a's list): poke mode fails at once on an empty 200, "
-    "where the trigger retries it",
-}
 
 API_CASES = [_api_case(*call, fault) for call in API_CALLS for fault in API_FAULTS]
 
@@ -187,10 +175,10 @@ API_CASES += [
         _list_ignores_offset,
         "the list ignores offset and always sends meta.next (the room's row is never on page one)",
         WAIT_FAILS,
-        40,
-        message="offset",
-        xfail="to check with issue-12a's bounded paging (merged): message and bound unverified (not run until then: "
-        "without it the poke pages forever)",
+        # Two pages a poke (the second repeats the first and ends the list), a poke every 0.2 s for
+        # the sensor's 12 s (tests/dags/fault_scenarios.py): bounded, where paging never ended before.
+        1 + 2 * (12 * 5 + 1) + ALLOWANCE,
+        message="it ignores offset",
     ),
 ]
 
@@ -440,9 +428,8 @@ INPUT_CASES = [
         "destination '<tmp>/a/../../escape.mp3'",
         DOWNLOAD_FAILS,
         3 + ALLOWANCE,
-        message="destination",
+        message="has a '..' segment",
         params={"destination": "{tmp}/a/../../escape.mp3"},
-        xfail="needs a fix (not on issue-12a's list): a destination with '..' is written outside its folder",
     ),
     Case(
         "input-destination-none",

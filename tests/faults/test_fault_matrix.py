@@ -19,14 +19,7 @@ from vobiz_provider.testing import FakeVobizServer
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
 
-def _marked(case: Case) -> Any:
-    # A case that would hang without its fix is not run until then.
-    run = case.xfail is None or "not run until then" not in case.xfail
-    marks = [pytest.mark.xfail(strict=True, reason=case.xfail, run=run)] if case.xfail else []
-    return pytest.param(case, id=case.id, marks=marks)
-
-
-@pytest.mark.parametrize("case", [_marked(case) for case in CASES])
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in CASES])
 def test_fault(
     case: Case,
     fault_fake: FakeVobizServer,
