@@ -40,12 +40,13 @@ CPU_TARGET_RATIO = 0.10
 CPU_TARGET_N = 1000
 ROOM_SINCE_STEP = timedelta(minutes=6)  # wait i's since: the oldest + (i % 10) steps
 HISTORY = timedelta(hours=3)  # the oldest since, before now
-# Children of (N, poll interval s, window s). Today's triggers list on their own: at N = 1,000 they
-# ask for about 2,300 pages per interval (some 20 s of the fake server's time), hence the longer
-# interval there; smaller N share one child to save its start-up.
-# The window is an interval and a little: the pages of a listing begun at its end arrive after it.
-FULL = (((1, 5.0, 6.0), (10, 5.0, 6.0), (100, 5.0, 6.0)), ((1000, 30.0, 32.0),))
-QUICK = (((1, 2.0, 2.5), (10, 2.0, 2.5), (100, 3.0, 3.5)),)
+# Children of (N, poll interval s, window s); smaller N share one child to save its start-up. At
+# N = 1,000, HttpSensorTrigger's 1,000 requests per interval keep the fake server busy for seconds,
+# hence the longer interval there.
+# The window is two intervals and a little: the listing the count starts from begins up to an
+# interval and a tenth after the window opens (see one_interval), and its pages arrive after that.
+FULL = (((1, 5.0, 12.0), (10, 5.0, 12.0), (100, 5.0, 12.0)), ((1000, 10.0, 23.0),))
+QUICK = (((1, 2.0, 5.0), (10, 2.0, 5.0), (100, 3.0, 7.0)),)
 
 
 def room(i: int) -> str:
@@ -114,28 +115,37 @@ def measure(kind: str, sizes: list[list[float]], oldest_since: str) -> list[dict
 
 
 def one_interval(entries: list[dict[str, Any]], start: float, interval: float) -> Counter[str]:
-    """The requests of exactly one poll interval from ``start``, by what they ask: ``list`` (every
-    page of the listings that began in it, later pages included), ``rounds`` (those listings),
-    ``probe`` (file probes), ``get`` (rows by id), ``other``.
+    """The requests of one poll interval, by what they ask: ``list`` (every page of the listings
+    that began in it, later pages included), ``rounds`` (those listings), ``probe`` (file probes),
+    ``get`` (rows by id), ``other``.
 
-    A poll that repeats every interval or later begins at most once in one interval, wherever it
-    falls, so a listing's pages are never split between two intervals or counted twice.
+    Listings are counted over one interval from the first listing that begins at or after
+    ``start``: each wait sleeps an interval and up to a tenth more (the wake-up grid), so shared
+    reads come every 1 to 1.1 intervals, and an interval from ``start`` itself may hold none. Any
+    read more than the one per interval (a wait listing on its own) begins inside it and counts.
+    Other requests, spread over the interval, are counted over one interval from ``start``.
     """
     counts: Counter[str] = Counter()
+    firsts = [e["received_at"] for e in entries if e["route"] == "recording.list" and _offset(e) == "0"]
+    list_start = min((at for at in firsts if at >= start), default=start)
     listing_counted: dict[str, bool] = {}  # per owner (the room in the query, or none): its last listing's
     for entry in entries:
         arrived = entry["received_at"]
         within = start <= arrived < start + interval
         if entry["route"] == "recording.list":
-            query = dict(parse_qsl(entry["query"]))
-            owner = query.get("conference_name", "")
-            if query.get("offset", "0") == "0":
+            within = list_start <= arrived < list_start + interval
+            owner = dict(parse_qsl(entry["query"])).get("conference_name", "")
+            if _offset(entry) == "0":
                 listing_counted[owner] = within
                 counts["rounds"] += within
             counts["list"] += listing_counted.get(owner, False)
         elif within:
             counts[{"media": "probe", "recording.get": "get"}.get(entry["route"], "other")] += 1
     return counts
+
+
+def _offset(entry: dict[str, Any]) -> str:
+    return dict(parse_qsl(entry["query"])).get("offset", "0")
 
 
 def run(quick: bool, workdir: Path) -> Table:
@@ -167,7 +177,8 @@ def run(quick: bool, workdir: Path) -> Table:
         "every tenth wait's row exists with its file not ready (probed)"
     )
     table.notes.append(
-        "counts: the requests of one interval from the window's start (a listing's later pages with it); "
+        "counts: the requests of one interval (list pages: from the first listing in the window, its later "
+        "pages with it; other requests: from the window's start); "
         "CPU: over the whole window; starts spread over one interval, the window opens once the last wait "
         "has started and polled"
     )
@@ -202,7 +213,18 @@ def _rows(table: Table, results: dict[str, list[dict[str, Any]]]) -> None:
         baseline = sum(_per_interval(http, kind) for kind in ("list", "probe", "get", "other"))
         found = found_waits(n)
         where = f"N={n:,}, every {interval:g} s"
-        table.add(at_most(f"list requests per interval, {where}", lists, PAGES_NEEDED, "", f"<= {PAGES_NEEDED}"))
+        # Waits without their row list every interval: no listing in the window means nothing was measured.
+        listed = _per_interval(ours, "rounds") > 0
+        table.add(
+            Row(
+                f"list requests per interval, {where}",
+                lists,
+                ratio=lists / PAGES_NEEDED,
+                target=f"<= {PAGES_NEEDED}",
+                passed=listed and lists <= PAGES_NEEDED,
+                note="" if listed else "no listing began in the window",
+            )
+        )
         table.add(at_most(f"file probes per interval, {where}", probes, found or 0.0, "", f"<= {found}"))
         if others:
             table.add(Row(f"other requests per interval, {where}", others, note="row lookups by id, unexpected"))

@@ -48,6 +48,18 @@ def test_the_scale_benchmark_counts_whole_listings_begun_in_the_interval() -> No
     assert [found_waits(n) for n in (1, 10, 100, 1000)] == [0, 1, 10, 100]
 
 
+def test_the_scale_benchmark_counts_listings_from_the_first_one_in_the_window() -> None:
+    def listing(at: float) -> dict[str, object]:
+        return {"route": "recording.list", "query": "limit=100&offset=0", "received_at": at}
+
+    # Shared reads come every 1 to 1.1 intervals: an interval from the window's start may hold none.
+    drifting = [listing(at) for at in (-0.02, 1.06, 2.12)]
+    assert one_interval(drifting, 0.0, 1.0) == {"list": 1, "rounds": 1}
+    # A second read within an interval of the first is counted.
+    doubled = [listing(at) for at in (0.2, 0.7, 1.25)]
+    assert one_interval(doubled, 0.0, 1.0) == {"list": 2, "rounds": 2}
+
+
 def test_dag_parse_measures_the_example_dags_top_level_provider_imports() -> None:
     modules = dict(provider_imports())
     assert modules["vobiz_provider.sensors.recording"] == ["ConferenceRecordingSensor"]

@@ -20,6 +20,7 @@ from vobiz_provider.download.audio import (
     read_duration,
     sniff_file,
 )
+from vobiz_provider.download import storage
 from vobiz_provider.download.progress import ProgressLog
 from vobiz_provider.download.storage import Staging, resolve_destination
 from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
@@ -157,6 +158,27 @@ def test_placement_is_atomic_and_leaves_no_temporary(tmp_path: Path) -> None:
 
     assert (tmp_path / "new" / "deep" / "a.wav").read_bytes() == b"audio"
     assert os.listdir(tmp_path / "new" / "deep") == ["a.wav"]
+
+
+def test_bytes_handed_to_the_disk_early_are_kept_through_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The staging file asks the kernel to write out and drop its pages every WRITEBACK_BYTES; a
+    # server that ignores Range makes the transfer truncate and start over in the same file.
+    monkeypatch.setattr(storage, "WRITEBACK_BYTES", 64 * 1024)
+    block = os.urandom(48 * 1024)
+    destination = resolve_destination(str(tmp_path / "a.wav"))
+
+    with Staging(destination) as staging:
+        for _ in range(5):
+            staging.sink.write(block)
+        staging.sink.seek(0)
+        staging.sink.truncate()
+        for n in range(7):
+            staging.sink.write(block[n:] + block[:n])
+        staging.place(overwrite=False)
+
+    assert (tmp_path / "a.wav").read_bytes() == b"".join(block[n:] + block[:n] for n in range(7))
 
 
 def test_a_name_at_the_length_limit_still_gets_a_temporary(tmp_path: Path) -> None:
