@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from vobiz_provider.download import storage
 from vobiz_provider.download.audio import (
     AudioCheckError,
     AudioFormat,
@@ -20,7 +21,6 @@ from vobiz_provider.download.audio import (
     read_duration,
     sniff_file,
 )
-from vobiz_provider.download import storage
 from vobiz_provider.download.progress import ProgressLog
 from vobiz_provider.download.storage import Staging, resolve_destination
 from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
