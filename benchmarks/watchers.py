@@ -57,12 +57,12 @@ def _list_requests(server: FakeVobizServer) -> int:
 
 
 def run(quick: bool, workdir: Path) -> Table:
-    # The watchers run in this process: their warnings (no asset state store outside a triggerer)
-    # would fill the report.
     import structlog
 
     from vobiz_provider.testing import FakeVobizServer
 
+    # The watchers run in this process: their warnings (no asset state store outside a triggerer)
+    # would fill the report.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     sizes = QUICK if quick else FULL
     interval, intervals = float(sizes["interval"]), int(sizes["intervals"])  # type: ignore[call-overload]
