@@ -42,7 +42,7 @@ TEMP_SUFFIX = ".vobiz-part"
 LOCAL_PROTOCOLS = ("file", "local")
 READ_CHUNK = 1024 * 1024
 # Bytes written to a staging file between two requests to the kernel to start writing it out.
-WRITEBACK_BYTES = 32 * 1024 * 1024
+WRITEBACK_BYTES = 8 * 1024 * 1024
 # Replaced in the destination's file name by the format detected from the bytes ("wav", "mp3").
 FORMAT_PLACEHOLDER = "{format}"
 # Hard links are how a file is placed without clobbering; these mean the filesystem has none.
