@@ -17,6 +17,7 @@ is named for the format its bytes have (``standup.wav``), decided after the down
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -311,7 +312,8 @@ class _StagingFile(io.FileIO):
         self._since_writeback += written
         if self._since_writeback >= WRITEBACK_BYTES and hasattr(os, "posix_fadvise"):  # not on macOS
             self._since_writeback = 0
-            os.posix_fadvise(self.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+            with contextlib.suppress(OSError):  # advice only: a filesystem may refuse it
+                os.posix_fadvise(self.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
         return written
 
 
