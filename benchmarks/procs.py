@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -37,6 +38,12 @@ def child_env(home: Path, connections: Mapping[str, str] | None = None) -> dict[
     for conn_id, value in (connections or {}).items():
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = value
     return env
+
+
+def _dump_and_kill(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGUSR1)
+    time.sleep(2)
+    proc.kill()
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -74,7 +81,9 @@ def run_child(
         ) as proc,
     ):
         assert proc.stdin is not None and proc.stdout is not None
-        killer = threading.Timer(timeout, proc.kill)  # a hung child ends: its stdout closes, the loop ends
+        # A hung child is asked for its stacks (benchmarks/child.py), then killed: its stdout
+        # closes and the loop below ends.
+        killer = threading.Timer(timeout, _dump_and_kill, (proc,))
         killer.start()
         try:
             for line in proc.stdout:
@@ -89,7 +98,7 @@ def run_child(
         finally:
             killer.cancel()
     if returncode != 0 or not results:
-        raise ChildError(f"{function} exited with {returncode} (timeout {timeout:.0f} s)\n{_tail(log)}")
+        raise ChildError(f"{function} exited with {returncode} (timeout {timeout:.0f} s)\n{_tail(log, 80)}")
     return json.loads(results[-1])
 
 
