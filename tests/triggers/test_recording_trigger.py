@@ -373,3 +373,30 @@ print(sorted(name for name in set(sys.modules) - before if name.startswith(heavy
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert finished.stdout.strip().splitlines()[-1] == "[]"
+
+
+async def test_a_cancel_in_the_turn_a_poll_answers_ends_the_wait(
+    vobiz_fake: FakeVobizServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # asyncio.wait_for (before Python 3.12) returned the poll's answer and dropped the cancel that
+    # came in the same loop turn: a cleared task's wait then polled on for ever.
+    loop = asyncio.get_running_loop()
+    answers: list[asyncio.Future[None]] = []
+    asked = asyncio.Event()
+
+    async def poll(*args: Any) -> None:
+        answers.append(loop.create_future())
+        asked.set()
+        return await answers[-1]
+
+    monkeypatch.setattr("vobiz_provider.triggers.recording.poll_async", poll)
+    trigger = ConferenceRecordingTrigger(deadline=time.time() + 60, recording_id="rec-1", poll_interval=0.05)
+    waiting = asyncio.ensure_future(trigger.run().__anext__())
+    await asyncio.wait_for(asked.wait(), 10)
+
+    answers[-1].set_result(None)  # "not ready" and the triggerer's cancel, in one turn
+    waiting.cancel()
+    await asyncio.sleep(0.3)
+
+    assert waiting.cancelled()
+    assert len(answers) == 1  # no poll after the cancel

@@ -17,10 +17,10 @@ import json
 import logging
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import aclosing
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ConferenceRecordingTrigger", "VobizRecordingEventTrigger"]
 
+
+_T = TypeVar("_T")
 
 # The coarsest grid polls are woken on (seconds).
 MAX_WAKE_GRID = 1.0
@@ -62,6 +64,24 @@ def _epoch(value: float | str, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise VobizConfigError(f"{field} must be seconds since the epoch or an ISO-8601 instant, got {value!r}")
     return float(value)
+
+
+async def by_deadline(poll: Coroutine[Any, Any, _T], seconds: float) -> _T:
+    """``poll``'s result, or :class:`asyncio.TimeoutError` (the poll cancelled) after ``seconds``.
+
+    Not ``asyncio.wait_for``: before Python 3.12 it returns the result when the poll finishes in
+    the same loop turn as the caller is cancelled, so the triggerer's cancel (a cleared task, a
+    timeout) was lost and the wait polled on, forever (found by benchmarks/trigger_pacing.py).
+    """
+    task = asyncio.ensure_future(poll)
+    try:
+        done, _ = await asyncio.wait((task,), timeout=seconds)
+    finally:
+        if not task.done():  # the deadline passed, or the caller was cancelled
+            task.cancel()
+    if not done:
+        raise asyncio.TimeoutError
+    return task.result()
 
 
 def _on_grid(sleep: float, interval: float) -> float:
@@ -203,7 +223,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
             try:
                 # The hook's session is shared, so the deadline bounds the poll here: an answer
                 # still on its way at the deadline is not waited for.
-                recording = await asyncio.wait_for(poll_async(hook, wait, share), timeout=self._time_left())
+                recording = await by_deadline(poll_async(hook, wait, share), self._time_left())
             except asyncio.TimeoutError:
                 last_error = VobizConnectionError("Vobiz did not answer the poll by the wait's deadline", sent=True)
                 return timeout_event(self._timeout_message(wait, last_error))
