@@ -73,22 +73,42 @@ def meeting(vobiz_fake):
 
 
 @pytest.mark.parametrize("list_filters", FILTERS)
-def test_find_picks_the_newest_of_the_room_since(vobiz_fake, make_hook, kind, meeting, list_filters):
+def test_find_picks_the_newest_of_the_room_in_its_window(vobiz_fake, make_hook, kind, meeting, list_filters):
     vobiz_fake.configure(list_filters=list_filters)
     since_in_ist = meeting["since"].astimezone(IST).isoformat()  # "...+05:30", the same instant
+    until = meeting["since"] + timedelta(hours=1)
 
-    search = make_hook(kind)("find_conference_recording", "Daily Standup", since_in_ist)
+    search = make_hook(kind)("find_conference_recording", "Daily Standup", since_in_ist, until)
 
     assert search.match is not None and search.match.recording_id == meeting["match"]
     queries = _queries(vobiz_fake)
     assert all(q["conference_name"] == ["Daily Standup"] for q in queries)
-    expected_gte = meeting["since"].strftime("%Y-%m-%d %H:%M:%S")  # sent in UTC
-    assert all(q["add_time__gte"] == [expected_gte] for q in queries)
+    assert all(q["recording_type"] == ["conference"] for q in queries)
+    # Sent in UTC without an offset (as documented), widened by 14 hours: no zone drops a row.
+    expected_gte = (meeting["since"] - timedelta(hours=14)).strftime("%Y-%m-%d %H:%M:%S")
+    expected_lte = (until + timedelta(hours=14)).strftime("%Y-%m-%d %H:%M:%S")
+    assert all(q["add_time__gte"] == [expected_gte] and q["add_time__lte"] == [expected_lte] for q in queries)
     if list_filters == "ignore":
         # Three pages were needed, and none after the one that reached back before ``since``.
         assert [q["offset"] for q in queries] == [["0"], ["100"], ["200"]]
     else:
         assert len(queries) == 1
+
+
+@pytest.mark.parametrize("zone", ["-12:00", "+14:00"])
+def test_find_drops_nothing_when_the_server_reads_the_time_filters_in_another_zone(vobiz_fake, make_hook, kind, zone):
+    # A server that reads "YYYY-MM-DD HH:MM:SS" in its own zone: at -12:00 a since sent as is would
+    # start 12 hours late, at +14:00 an until would end 14 hours early.
+    vobiz_fake.configure(list_filters="honour", list_filter_utc_offset=zone)
+    since = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    first = vobiz_fake.add_recording(conference_name="Retro", add_time=since + timedelta(minutes=1))
+    last = vobiz_fake.add_recording(conference_name="Retro", add_time=since + timedelta(minutes=59))
+    vobiz_fake.add_recording(conference_name="Retro", add_time=since - timedelta(minutes=1))  # before the window
+
+    search = make_hook(kind)("find_conference_recording", "Retro", since, since + timedelta(hours=1))
+
+    assert search.match is not None and search.match.recording_id == last
+    assert [rec.recording_id for rec in search.others_in_window()] == [first]
 
 
 def test_find_stops_paging_once_the_list_is_older_than_since(vobiz_fake, make_hook, kind):

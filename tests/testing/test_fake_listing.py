@@ -89,6 +89,15 @@ def test_filters_honoured(api, params, expected):
     assert [row["recording_id"] for row in api.objects(**params)] == [ids[key] for key in expected]
 
 
+def test_time_filters_without_an_offset_are_read_in_the_servers_zone(api):
+    ids = _decoys(api.server)
+    api.server.configure(list_filters="honour", list_filter_utc_offset="-10:00")
+    # 03:45 at -10:00 is 13:45 UTC: later than every row; with an offset the zone does not matter.
+    assert api.objects(add_time__gte="2026-05-07 03:45:00") == []
+    rows = api.objects(add_time__gte="2026-05-07T03:45:00+00:00")
+    assert [row["recording_id"] for row in rows] == [ids["call"], ids["other"], ids["new"]]
+
+
 def test_filter_by_call_uuid_and_bad_time(api):
     api.server.configure(list_filters="honour")
     rid = api.server.add_recording(conference_name=None, call_uuid="c0ffee00-0000-4000-8000-000000000001")

@@ -12,6 +12,7 @@ import json
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from airflow.sdk._shared.module_loading import import_string
@@ -217,6 +218,25 @@ async def test_one_room_only_and_the_list_checked_client_side(vobiz_fake: FakeVo
 
     assert watch.ids == [mine]
     assert "conference_name=Daily+Standup" in requests_on(vobiz_fake, "recording.list")[-1].query
+
+
+async def test_a_server_reading_the_time_filter_in_another_zone_hides_no_new_recording(
+    vobiz_fake: FakeVobizServer,
+) -> None:
+    # "YYYY-MM-DD HH:MM:SS" read at -10:00: a watermark sent as is would start 10 hours late.
+    vobiz_fake.configure(list_filters="honour", list_filter_utc_offset="-10:00")
+    first_start = datetime.now(timezone.utc)
+    watch = Watch(make_trigger(), StateStore())
+    await started(vobiz_fake, watch)
+
+    new = vobiz_fake.add_recording(conference_name="Daily Standup")
+    await watch.until(new, limit=5)
+    await watch.kill()
+
+    # Sent 14 hours before the watermark (the first start), in UTC without an offset, as documented.
+    (sent,) = parse_qs(requests_on(vobiz_fake, "recording.list")[0].query)["add_time__gte"]
+    behind = first_start - datetime.strptime(sent, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    assert abs(behind - timedelta(hours=14)) < timedelta(seconds=5)
 
 
 async def test_a_recording_whose_file_is_not_ready_is_emitted_once_it_is(vobiz_fake: FakeVobizServer) -> None:

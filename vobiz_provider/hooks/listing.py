@@ -7,8 +7,9 @@ A hook drives either with the same two calls: ``next_request()`` until it is Non
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from vobiz_provider.constants import MAX_LIST_PAGES
@@ -27,17 +28,37 @@ def list_params(filters: Mapping[str, Any], offset: int, limit: int) -> dict[str
     return params
 
 
-def conference_filters(conference_name: str, since: datetime) -> dict[str, str]:
-    """Filters Vobiz may ignore, so results are checked here anyway (docs/vobiz-api-quirks.md, row "List filters")."""
-    return {
-        "conference_name": conference_name,
-        **since_filters(since),
-    }
+# Sent where only conference recordings can match (a room's search, the shared read of every room).
+CONFERENCE_ONLY = {"recording_type": "conference"}
+
+# Vobiz documents ``add_time__*`` as "YYYY-MM-DD HH:MM:SS", without a zone, and lists ``add_time`` in
+# the account's offset (``+05:30``), so a server may read the value in any zone. UTC offsets run from
+# -12:00 to +14:00: a bound sent in UTC and moved 14 hours outward drops nothing in any of them.
+# Rows are checked against the real bounds here, and the list's early stop uses the real ``since``.
+# docs/vobiz-api-quirks.md, "List time filters".
+FILTER_ZONE_MARGIN = timedelta(hours=14)
 
 
-def since_filters(since: datetime) -> dict[str, str]:
-    """The ``add_time`` filter alone: a list read back to ``since`` for every room (Vobiz may ignore it)."""
-    return {"add_time__gte": since.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")}
+def conference_filters(conference_name: str, since: datetime, until: datetime | None = None) -> dict[str, str]:
+    """Filters for one room's conference recordings in ``[since, until]``. Vobiz may ignore them, so
+    results are checked here anyway (docs/vobiz-api-quirks.md, row "List filters")."""
+    return {"conference_name": conference_name, **CONFERENCE_ONLY, **add_time_filters(since, until)}
+
+
+def add_time_filters(since: datetime, until: datetime | None = None) -> dict[str, str]:
+    """The ``add_time`` filters for ``[since, until]`` (no upper one when ``until`` is None), each
+    widened by :data:`FILTER_ZONE_MARGIN` (Vobiz may ignore them, or read them in another zone)."""
+    filters = {"add_time__gte": _filter_time(since, -FILTER_ZONE_MARGIN)}
+    if until is not None:
+        filters["add_time__lte"] = _filter_time(until, FILTER_ZONE_MARGIN)
+    return filters
+
+
+def _filter_time(instant: datetime, margin: timedelta) -> str:
+    utc = instant.astimezone(timezone.utc)
+    with suppress(OverflowError):  # a bound at the calendar's edge stays: nothing lies beyond it
+        utc += margin
+    return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")  # YYYY-MM-DD HH:MM:SS
 
 
 # Said when a wait times out after the list sent its first page again for a later offset.
@@ -161,8 +182,8 @@ class RecordingSearch:
         return cls(conference_name, parse_instant(since, field="since"), last)
 
     def pages(self, auth_id: str) -> RecordingPages:
-        """The list pages this search reads, with the room and ``since`` as filters."""
-        return RecordingPages(auth_id, conference_filters(self.conference_name, self.since))
+        """The list pages this search reads, with the room, the type and the window as filters."""
+        return RecordingPages(auth_id, conference_filters(self.conference_name, self.since, self.until))
 
     def add_page(self, page: RecordingPage) -> bool:
         """Take one page in; return whether another page can still hold a match."""
@@ -233,8 +254,8 @@ class RecordingIndex:
         self._order = ListOrder()
 
     def pages(self, auth_id: str) -> RecordingPages:
-        """The list pages this read asks for, with ``since`` as the only filter."""
-        return RecordingPages(auth_id, since_filters(self.since))
+        """The list pages this read asks for: conference recordings since ``since``, of every room."""
+        return RecordingPages(auth_id, {**CONFERENCE_ONLY, **add_time_filters(self.since)})
 
     def add_page(self, page: RecordingPage) -> bool:
         """Take one page in; return whether another page can still hold rows at or after ``since``."""

@@ -47,8 +47,9 @@ def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
         raise BadQuery(f"invalid {name}: {raw!r}") from None
 
 
-def apply_filters(rows: list[FakeRecording], query: Mapping[str, str]) -> list[FakeRecording]:
-    """Filter like the Bulk Delete page (and Plivo) describe; used when ``list_filters="honour"``."""
+def apply_filters(rows: list[FakeRecording], query: Mapping[str, str], zone: str = "+00:00") -> list[FakeRecording]:
+    """Filter like the Bulk Delete page (and Plivo) describe; used when ``list_filters="honour"``.
+    A time without an offset is read at the UTC offset ``zone``."""
     name = query.get("conference_name")
     if name:
         # "supports partial match"
@@ -57,7 +58,7 @@ def apply_filters(rows: list[FakeRecording], query: Mapping[str, str]) -> list[F
         raw = query.get(param)
         if raw:
             try:
-                bound = parse_time(raw)
+                bound = parse_time(raw, zone)
             except ValueError:
                 raise BadQuery(f"invalid {param}: {raw!r}") from None
             rows = [rec for rec in rows if compare(rec.add_time, bound)]
@@ -82,7 +83,7 @@ def list_body(state: FakeState, query: Mapping[str, str]) -> dict[str, Any]:
     limit = min(limit, MAX_LIMIT)  # the documented cap; larger values are clamped, not refused
     rows = state.visible_recordings()
     if settings.list_filters == "honour":
-        rows = apply_filters(rows, query)
+        rows = apply_filters(rows, query, settings.list_filter_utc_offset)
     if settings.list_offset == "ignore":
         offset = 0  # the broken list: always the first page, always a "next"
     page = rows[offset : offset + limit]

@@ -37,13 +37,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def parse_time(text: str) -> datetime:
-    """Parse ``YYYY-MM-DD HH:MM:SS[.ffffff]`` or ISO-8601 (``Z`` allowed); no offset means UTC."""
+def parse_time(text: str, offset: str = "+00:00") -> datetime:
+    """Parse ``YYYY-MM-DD HH:MM:SS[.ffffff]`` or ISO-8601 (``Z`` allowed); no offset means ``offset``."""
     text = text.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"  # fromisoformat accepts "Z" only from Python 3.11
     value = datetime.fromisoformat(text)
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=_offset(offset)) if value.tzinfo is None else value
 
 
 def as_utc(value: datetime) -> datetime:

@@ -68,6 +68,8 @@ class FakeSettings:
     :param add_time_style: ``"space"`` (``2026-05-07 09:45:35.792760+05:30``) or ``"iso_z"``
         (``2026-05-07T04:15:35Z``).
     :param add_time_utc_offset: offset ``add_time`` is rendered in (same instant), e.g. ``+05:30``.
+    :param list_filter_utc_offset: offset an ``add_time__*`` list filter without one is read in
+        (with ``list_filters="honour"``), e.g. ``-10:00`` for a server whose zone is not UTC.
     :param empty_conference_name: call recordings show ``conference_name`` as ``"null"`` or ``"empty"``.
     :param processing_delay_s: seconds after a stop before the recording row appears.
     :param file_delay_s: seconds after the row appears during which its file still answers 404.
@@ -107,6 +109,7 @@ class FakeSettings:
     ms_as_strings: bool = True
     add_time_style: str = "space"
     add_time_utc_offset: str = "+00:00"
+    list_filter_utc_offset: str = "+00:00"
     empty_conference_name: str = "null"
     processing_delay_s: float = 0.5
     file_delay_s: float = 0.5
@@ -159,8 +162,10 @@ def _checked(name: str, value: Any) -> Any:
         raise ValueError(f"{name} must be an HTTP status code or None, not {value!r}")
     if name == "storage_port" and value is not None and not (isinstance(value, int) and 0 < value < 65536):
         raise ValueError(f"storage_port must be a TCP port or None, not {value!r}")
-    if name == "add_time_utc_offset" and not (isinstance(value, str) and _OFFSET.match(value)):
-        raise ValueError(f"add_time_utc_offset must look like '+05:30', not {value!r}")
+    if name in ("add_time_utc_offset", "list_filter_utc_offset") and not (
+        isinstance(value, str) and _OFFSET.match(value)
+    ):
+        raise ValueError(f"{name} must look like '+05:30', not {value!r}")
     return value
 
 

@@ -446,10 +446,9 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
 
     async def _list_past(self, hook: VobizAsyncHook, mark: Watermark) -> list[Recording]:
         """The recordings this watcher emits that are past the watermark, oldest first."""
-        filters: dict[str, Any] = {
-            "recording_type": self.recording_type,
-            "add_time__gte": mark.add_time.strftime("%Y-%m-%d %H:%M:%S"),
-        }
+        from vobiz_provider.hooks.listing import add_time_filters  # loaded by run() with the shared polling
+
+        filters: dict[str, Any] = {"recording_type": self.recording_type, **add_time_filters(mark.add_time)}
         if self.conference_name is not None:
             filters["conference_name"] = self.conference_name
         new: list[Recording] = []
