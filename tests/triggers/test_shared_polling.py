@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from airflow.sdk._shared.module_loading import import_string
@@ -194,3 +195,145 @@ def test_a_restarted_triggerer_re_creates_the_waits_from_their_kwargs(vobiz_fake
 
     events = asyncio.run(second_triggerer())
     assert [e["recording"]["recording_id"] for e in events] == recs
+
+
+# -- one wait far behind, the filters sent, the clock ------------------------------------------------
+
+WEEK_AGO = SINCE - timedelta(days=7)
+
+
+def _filter_time(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def shared_lists(fake: FakeVobizServer) -> list[LoggedRequest]:
+    """Requests of the shared reads: they name no room."""
+    return [r for r in requests_on(fake, "recording.list") if "conference_name=" not in r.query]
+
+
+def own_lists(fake: FakeVobizServer, name: str) -> list[LoggedRequest]:
+    return [r for r in requests_on(fake, "recording.list") if parse_qs(r.query).get("conference_name") == [name]]
+
+
+@pytest.mark.parametrize("list_filters", ["ignore", "honour"])
+async def test_a_wait_for_last_weeks_meeting_reads_on_its_own_and_the_shared_reads_stay_one_page(
+    vobiz_fake: FakeVobizServer, list_filters: str
+) -> None:
+    vobiz_fake.configure(list_filters=list_filters, processing_delay_s=0.7, file_delay_s=0)
+    for n in range(300):  # a week of other rooms' recordings: three pages and more back to last week
+        vobiz_fake.add_recording(conference_name="Elsewhere", add_time=SINCE - timedelta(minutes=1 + 33 * n))
+    found = {
+        room(n): vobiz_fake.add_recording(conference_name=room(n), add_time=SINCE + timedelta(minutes=n))
+        for n in range(10)
+    }
+    # Last week's meeting is listed only after the backfill's wait has read a few times.
+    backfill = vobiz_fake.add_recording(conference_name="Backfill", add_time=WEEK_AGO, ready=False)
+    deadline = time.time() + 1.5
+    recent = [make_trigger(conference_name=room(n), deadline=deadline, poll_interval=0.3) for n in range(20)]
+    far = make_trigger(
+        conference_name="Backfill",
+        since=(WEEK_AGO - timedelta(hours=1)).isoformat(),
+        until=(WEEK_AGO + timedelta(hours=1)).isoformat(),
+        deadline=time.time() + 5,
+        poll_interval=0.3,
+    )
+
+    *events, far_event = await run_all([*recent, far])
+
+    assert far_event["status"] == "success" and far_event["recording"]["recording_id"] == backfill
+    assert [e["recording"]["recording_id"] for e in events[:10]] == list(found.values())
+    assert [e["status"] for e in events[10:]] == ["timeout"] * 10
+    # The recent waits' reads: one page each (the recent band), one read per interval, with the
+    # type and the widened since as filters.
+    shared = shared_lists(vobiz_fake)
+    assert all("offset=0" in r.query for r in shared), [r.query for r in shared]
+    assert 2 <= len(shared) <= 7
+    queries = [parse_qs(r.query) for r in shared]
+    assert all(q["recording_type"] == ["conference"] for q in queries)
+    assert all(q["add_time__gte"] == [_filter_time(SINCE - timedelta(hours=14))] for q in queries)
+    # The far-back wait paid for its own reads, of its own room and window, at its own pace.
+    own = own_lists(vobiz_fake, "Backfill")
+    own_reads = [r for r in own if "offset=0" in r.query]
+    assert len(own_reads) >= 2 and min(gaps(own_reads)) >= 0.3 - SLACK
+    bounds = {
+        (q["add_time__gte"][0], q["add_time__lte"][0], q["recording_type"][0])
+        for q in map(parse_qs, (r.query for r in own))
+    }
+    assert bounds == {
+        (_filter_time(WEEK_AGO - timedelta(hours=15)), _filter_time(WEEK_AGO + timedelta(hours=15)), "conference")
+    }
+    if list_filters == "honour":
+        assert len(own) == len(own_reads)  # one page per read: the server did the bounding
+    assert_nothing_left()
+
+
+async def test_shared_reads_drop_nothing_when_the_server_reads_the_time_filter_in_another_zone(
+    vobiz_fake: FakeVobizServer,
+) -> None:
+    # "YYYY-MM-DD HH:MM:SS" read at -10:00: a since sent as is would start 10 hours late.
+    vobiz_fake.configure(list_filters="honour", list_filter_utc_offset="-10:00")
+    recs = [vobiz_fake.add_recording(conference_name=room(n), add_time=SINCE + timedelta(minutes=1)) for n in range(3)]
+    deadline = time.time() + 1.0
+    events = await run_all([make_trigger(conference_name=room(n), deadline=deadline) for n in range(3)])
+
+    assert [e.get("recording", {}).get("recording_id") for e in events] == recs
+    assert_nothing_left()
+
+
+async def test_a_wall_clock_step_back_does_not_stretch_a_429_pause(
+    vobiz_fake: FakeVobizServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    step = _ClockStep(monkeypatch)
+    vobiz_fake.inject("recording.list", 429, retry_after=1.0, times=1)
+    recs = [vobiz_fake.add_recording(conference_name=room(n), add_time=SINCE) for n in range(3)]
+    triggers = [make_trigger(conference_name=room(n), deadline=time.time() + 30) for n in range(3)]
+
+    async def step_back_once_paused() -> None:
+        while not [r for r in requests_on(vobiz_fake, "recording.list") if r.status == 429]:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)  # the 429 has been read, and the pause set
+        step.back(3600)
+
+    stepper = asyncio.ensure_future(step_back_once_paused())
+    events = await run_all(triggers, limit=6)
+    await stepper
+
+    # The pause ends when Vobiz asked (1 s on the loop's clock), not an hour later by the wall clock.
+    assert [e["recording"]["recording_id"] for e in events] == recs
+    assert [r.status for r in requests_on(vobiz_fake, "recording.list")] == [429, 200]
+    assert_nothing_left()
+
+
+async def test_a_wall_clock_step_back_starts_no_read_per_wait(
+    vobiz_fake: FakeVobizServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    step = _ClockStep(monkeypatch)
+    triggers = [make_trigger(conference_name=room(n), deadline=time.time() + 30, poll_interval=0.3) for n in range(10)]
+
+    async def step_back_then_add_the_recordings() -> list[str]:
+        await asyncio.sleep(0.45)
+        step.back(3600)
+        await asyncio.sleep(0.75)
+        return [vobiz_fake.add_recording(conference_name=room(n), add_time=SINCE) for n in range(10)]
+
+    later = asyncio.ensure_future(step_back_then_add_the_recordings())
+    started = asyncio.get_running_loop().time()
+    events = await run_all(triggers, limit=6)
+    elapsed = asyncio.get_running_loop().time() - started
+
+    assert [e["recording"]["recording_id"] for e in events] == await later
+    # Still one read per interval for all ten (the fake's log times are the stepped clock's: counted, not timed).
+    assert len(reads(vobiz_fake)) <= elapsed / 0.3 + 2
+    assert_nothing_left()
+
+
+class _ClockStep:
+    """The wall clock (``time.time``) stepped back, as NTP or an operator may; the loop's clock runs on."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.offset = 0.0
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + self.offset)
+
+    def back(self, seconds: float) -> None:
+        self.offset -= seconds

@@ -9,7 +9,18 @@ it saw last, and starts a read only when there is none. So waits on the same int
 read per interval however many they are, and each wait still sees a fresher list at each of its
 polls. Each wait keeps its own pacing, deadline, failure budget and file probe: a failed read is
 a failed poll of every wait that gets it, and a 429 pauses the reads until its ``Retry-After``
-has passed (waits asking in the pause get the 429 again, without a request).
+has passed (waits asking in the pause get the 429 again, without a request). Reads are ordered by
+the event loop's monotonic clock, never the wall clock.
+
+The shared reads cover the recent band: they reach back to the oldest ``since`` among the waits
+in it, not among all waits. A wait is far behind when its ``since`` lies more than
+:data:`FAR_BEHIND` (6 hours) before the newest ``since`` of the waits searching and more than
+:data:`RECENT_BAND` (36 hours) before now: a backfill's wait for last week's meeting, among waits
+for today's. It pays for its own read at each of its polls, a paged search of its room alone
+bounded by its own ``[since, until]`` (``find_conference_recording``), so one old window never
+makes every wait's read page through a week of rows. The 36 hours keep a day's schedules
+together (an hourly wait beside daily ones does not send the daily ones off on their own); the 6
+hours keep waits that are all old together (a weekly schedule's rooms share one read).
 
 Imported when a trigger runs (it loads the async hook), not when a DAG is parsed.
 """
@@ -17,12 +28,11 @@ Imported when a trigger runs (it loads the async hook), not when a DAG is parsed
 from __future__ import annotations
 
 import asyncio
-import time
 import weakref
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from vobiz_provider.exceptions import VobizRateLimitError
 from vobiz_provider.hooks.listing import RecordingIndex, RecordingSearch
@@ -36,9 +46,15 @@ __all__ = ["ListShare", "SharedAccount", "SharedList", "shared_account"]
 # The trigger's own loop is the retry: a request that fails is not repeated inside the hook.
 HOOK_MAX_RETRIES = 0
 
+# The recent band the shared reads cover: a wait whose ``since`` lies more than FAR_BEHIND before
+# the newest ``since`` of the waits searching, and more than RECENT_BAND before now, searches its own
+# room (see the module's docstring).
+FAR_BEHIND = timedelta(hours=6)
+RECENT_BAND = timedelta(hours=36)
+
 
 class _ListRead:
-    """One read of the list: when it started, how far back it reaches, and its outcome once done."""
+    """One read of the list: when it started (the loop's clock), how far back it reaches, and its outcome once done."""
 
     __slots__ = ("outcome", "since", "started")
 
@@ -49,7 +65,10 @@ class _ListRead:
 
 
 class SharedList:
-    """The account's reads of the recording list, shared by the waits searching a room.
+    """The account's reads of the recording list, shared by the waits searching a room in the recent band.
+
+    Reads are ordered by the event loop's monotonic clock (``loop.time()``): a step of the wall
+    clock neither hands a wait a stale read nor starts needless ones, nor stretches a 429's pause.
 
     :param hook: the account's hook; reads are sent through it.
     """
@@ -57,37 +76,61 @@ class SharedList:
     def __init__(self, hook: VobizAsyncHook) -> None:
         self._hook = hook
         self._since: Counter[datetime] = Counter()  # the ``since`` of every wait still searching
+        self._newest_since: datetime | None = None
         self._latest: _ListRead | None = None
-        self._paused_until = 0.0
+        self._paused_until = 0.0  # the loop's clock
         self._reads: set[asyncio.Task[None]] = set()
 
     def join(self, since: datetime) -> None:
         self._since[since] += 1
+        if self._newest_since is None or since > self._newest_since:
+            self._newest_since = since
 
     def leave(self, since: datetime) -> None:
         self._since[since] -= 1
         if self._since[since] <= 0:
             del self._since[since]
+            if since == self._newest_since:
+                self._newest_since = max(self._since, default=None)
+
+    def band_start(self) -> datetime:
+        """The oldest ``since`` the shared reads reach back to; a wait's ``since`` before it is far behind."""
+        recent = datetime.now(timezone.utc) - RECENT_BAND
+        return recent if self._newest_since is None else min(recent, self._newest_since - FAR_BEHIND)
+
+    def far_behind(self, since: datetime) -> bool:
+        """Whether a wait searching since ``since`` pays for its own read rather than stretch the shared one."""
+        return since < self.band_start()
+
+    async def search_alone(self, question: RowInRoom) -> RecordingSearch:
+        """The room's own paged search of its window (filtered by room, type and window), for a wait far behind."""
+        return await self._hook.find_conference_recording(question.conference_name, question.since, question.until)
 
     async def read(self, since: datetime, newer_than: float) -> tuple[RecordingIndex | Exception, float]:
         """The outcome of a read of the list reaching back to ``since`` and started after
-        ``newer_than`` (the list, or the read's failure), and when it started.
+        ``newer_than`` on the loop's clock (the list, or the read's failure), and when it started.
 
         Joins the newest read (running or done) when it qualifies; otherwise starts one, unless
         Vobiz asked to wait (429), in which case the 429 stands until its ``Retry-After`` passes.
         """
+        now = asyncio.get_running_loop().time()
         read = self._latest
         fits = read is not None and read.started > newer_than and read.since <= since
-        paused = read is not None and time.time() < self._paused_until
+        paused = read is not None and now < self._paused_until
         if read is None or not (fits or paused):
-            read = self._start(min(since, *self._since) if self._since else since)
+            read = self._start(now, self._reach(since))
         if read.outcome.done():  # most waits take a finished read: no await, no new future
             return read.outcome.result(), read.started
         # Shielded: a wait cancelled while the read runs does not cancel it for the others.
         return await asyncio.shield(read.outcome), read.started
 
-    def _start(self, since: datetime) -> _ListRead:
-        read = _ListRead(time.time(), since, asyncio.get_running_loop().create_future())
+    def _reach(self, since: datetime) -> datetime:
+        """How far back a new read goes: the oldest ``since`` in the recent band (``since`` at least)."""
+        start = self.band_start()
+        return min([since, *(s for s in self._since if s >= start)])
+
+    def _start(self, now: float, since: datetime) -> _ListRead:
+        read = _ListRead(now, since, asyncio.get_running_loop().create_future())
         self._latest = read
         task = asyncio.ensure_future(self._run(read))
         self._reads.add(task)
@@ -103,7 +146,8 @@ class SharedList:
         except Exception as err:  # every waiter gets it, as it would from its own read
             outcome = err
             if isinstance(err, VobizRateLimitError):
-                self._paused_until = max(self._paused_until, time.time() + asked_wait(err))
+                resume = asyncio.get_running_loop().time() + asked_wait(err)
+                self._paused_until = max(self._paused_until, resume)
         read.outcome.set_result(outcome)
 
     async def close(self) -> None:
@@ -129,18 +173,22 @@ class ListShare:
         self._shared = shared
         self._since = since
         self._interval = interval
-        self._seen: float | None = None
+        self._seen: float | None = None  # when the read this wait saw last started (the loop's clock)
         self._joined = True
         shared.join(since)
 
     async def search(self, question: RowInRoom) -> RecordingSearch:
-        """The room's search answered from a read newer than the last one this wait saw."""
-        newer_than = time.time() - self._interval if self._seen is None else self._seen
-        outcome, self._seen = await self._shared.read(question.since, newer_than)
-        if isinstance(outcome, Exception):
-            # The read's failure is this wait's failed poll too (each wait counts it against its budget).
-            raise outcome.with_traceback(None)
-        search = outcome.search(question.conference_name, question.since, question.until)
+        """The room's search answered from a read newer than the last one this wait saw, or from
+        the wait's own read when its window lies far behind the other waits'."""
+        if self._shared.far_behind(question.since):
+            search = await self._shared.search_alone(question)
+        else:
+            newer_than = asyncio.get_running_loop().time() - self._interval if self._seen is None else self._seen
+            outcome, self._seen = await self._shared.read(question.since, newer_than)
+            if isinstance(outcome, Exception):
+                # The read's failure is this wait's failed poll too (each wait counts it against its budget).
+                raise outcome.with_traceback(None)
+            search = outcome.search(question.conference_name, question.since, question.until)
         if search.match is not None:
             self.leave()  # the row is found: from now on the wait probes only its file
         return search
