@@ -219,15 +219,13 @@ def own_lists(fake: FakeVobizServer, name: str) -> list[LoggedRequest]:
 async def test_a_wait_for_last_weeks_meeting_reads_on_its_own_and_the_shared_reads_stay_one_page(
     vobiz_fake: FakeVobizServer, list_filters: str
 ) -> None:
-    vobiz_fake.configure(list_filters=list_filters, processing_delay_s=0.7, file_delay_s=0)
+    vobiz_fake.configure(list_filters=list_filters)
     for n in range(300):  # a week of other rooms' recordings: three pages and more back to last week
         vobiz_fake.add_recording(conference_name="Elsewhere", add_time=SINCE - timedelta(minutes=1 + 33 * n))
     found = {
         room(n): vobiz_fake.add_recording(conference_name=room(n), add_time=SINCE + timedelta(minutes=n))
         for n in range(10)
     }
-    # Last week's meeting is listed only after the backfill's wait has read a few times.
-    backfill = vobiz_fake.add_recording(conference_name="Backfill", add_time=WEEK_AGO, ready=False)
     deadline = time.time() + 1.5
     recent = [make_trigger(conference_name=room(n), deadline=deadline, poll_interval=0.3) for n in range(20)]
     far = make_trigger(
@@ -238,7 +236,17 @@ async def test_a_wait_for_last_weeks_meeting_reads_on_its_own_and_the_shared_rea
         poll_interval=0.3,
     )
 
+    async def last_weeks_meeting_listed_after_two_reads_of_its_own() -> str:
+        while len([r for r in own_lists(vobiz_fake, "Backfill") if "offset=0" in r.query]) < 2:
+            await asyncio.sleep(0.01)
+        return vobiz_fake.add_recording(conference_name="Backfill", add_time=WEEK_AGO)
+
+    listed = asyncio.ensure_future(last_weeks_meeting_listed_after_two_reads_of_its_own())
     *events, far_event = await run_all([*recent, far])
+    searched_alone = listed.done()
+    listed.cancel()
+    assert searched_alone, "the far-back wait never searched its own room"
+    backfill = listed.result()
 
     assert far_event["status"] == "success" and far_event["recording"]["recording_id"] == backfill
     assert [e["recording"]["recording_id"] for e in events[:10]] == list(found.values())

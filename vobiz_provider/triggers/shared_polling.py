@@ -125,7 +125,7 @@ class SharedList:
         return await asyncio.shield(read.outcome), read.started
 
     def _reach(self, since: datetime) -> datetime:
-        """How far back a new read goes: the oldest ``since`` in the recent band (``since`` at least)."""
+        """How far back a new read goes: to the oldest ``since`` in the recent band, and to ``since`` at least."""
         start = self.band_start()
         return min([since, *(s for s in self._since if s >= start)])
 
