@@ -137,8 +137,11 @@ def test_the_state_key_names_the_room_and_the_type() -> None:
     ],
 )
 def test_bad_kwargs_are_refused_naming_the_parameter(kwargs: dict[str, Any], named: str) -> None:
-    with pytest.raises(ValueError, match=named):
+    # A ValueError naming the parameter at DAG parse and in the sensor, and a TypeError for the
+    # triggerer, which then fails this trigger alone (the in-runner test below).
+    with pytest.raises(ValueError, match=named) as refused:
         VobizRecordingEventTrigger(**kwargs)
+    assert isinstance(refused.value, TypeError)
 
 
 # -- the watermark ---------------------------------------------------------------------------------
@@ -334,3 +337,81 @@ async def test_a_file_that_never_comes_is_skipped_after_a_day_and_holds_nothing_
     mark = store.watermark()
     assert mark.ids == {newer} and mark.ahead == frozenset()  # the broken row holds the watermark no more
     assert len([r for r in requests_on(vobiz_fake, "media") if broken in r.path]) <= 2  # one probe (HEAD, GET)
+
+
+# -- one odd recording or row holds up nothing else --------------------------------------------------
+
+
+def _warnings_naming(log: str, text: str) -> list[str]:
+    """The warning lines of the trigger's log (structlog writes it to stdout) that contain ``text``."""
+    return [line for line in log.splitlines() if "[warning" in line and text in line]
+
+
+async def test_a_file_that_answers_403_for_ever_is_given_up_alone_and_later_recordings_flow(
+    vobiz_fake: FakeVobizServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    store = StateStore()
+    watch = Watch(make_trigger(), store)
+    await started(vobiz_fake, watch)
+
+    # A deleted object behind a presigned URL answers 403, not 404, for ever.
+    deleted = vobiz_fake.add_recording(conference_name="Webinar", file_status=403)
+    later = [vobiz_fake.add_recording(conference_name=room) for room in ("Daily Standup", "Sales Call")]
+    await watch.until(*later, limit=20 * POLL + LIMIT)
+    last = vobiz_fake.add_recording(conference_name="Design Review")
+    await watch.until(last)
+    await asyncio.sleep(STORED_AFTER + 4 * POLL)
+    await watch.kill()
+
+    assert sorted(watch.ids) == sorted([*later, last])  # nothing for the refused file
+    assert len([r for r in requests_on(vobiz_fake, "media") if deleted in r.path]) == 1  # given up at once
+    log = capfd.readouterr().out
+    assert len(_warnings_naming(log, f"Giving up recording {deleted!r}")) == 1
+    assert "Stopped watching" not in log
+    assert not store.watermark().is_new(Recording.from_dict(watch.events[-1]))  # not held back by it
+
+
+async def test_a_file_that_keeps_failing_is_retried_then_given_up_alone(
+    vobiz_fake: FakeVobizServer, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(triggers, "PROBE_MAX_FAILURES", 3)
+    monkeypatch.setattr(triggers, "PROBE_FAILING_FOR", timedelta(seconds=2 * POLL))
+    watch = Watch(make_trigger(), StateStore())
+    await started(vobiz_fake, watch)
+
+    vobiz_fake.inject("media", 503)  # one failed probe: the recording is emitted at a later poll
+    flaky = vobiz_fake.add_recording(conference_name="Daily Standup")
+    broken = vobiz_fake.add_recording(conference_name="Webinar", file_status=502)
+    await watch.until(flaky)
+    fine = vobiz_fake.add_recording(conference_name="Sales Call")
+    await watch.until(fine)
+    await asyncio.sleep(8 * POLL)
+    await watch.kill()
+
+    assert sorted(watch.ids) == sorted([flaky, fine])
+    probes = [r for r in requests_on(vobiz_fake, "media") if broken in r.path]
+    assert 3 <= len(probes) <= 4 and {r.status for r in probes} == {502}  # retried, then given up
+    assert len(_warnings_naming(capfd.readouterr().out, f"Giving up recording {broken!r}")) == 1
+
+
+async def test_rows_the_watcher_cannot_use_are_skipped_warned_once_and_hold_up_nothing(
+    vobiz_fake: FakeVobizServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    watch = Watch(make_trigger(), StateStore())
+    await started(vobiz_fake, watch)
+
+    processing = vobiz_fake.add_recording(conference_name="Webinar", wire={"recording_url": None})
+    malformed = vobiz_fake.add_recording(conference_name="Webinar", wire={"recording_duration_ms": "n/a"})
+    after = vobiz_fake.add_recording(conference_name="Daily Standup")
+    await watch.until(after)
+    await asyncio.sleep(6 * POLL)
+    await watch.kill()
+
+    assert watch.ids == [after]
+    assert {r.status for r in requests_on(vobiz_fake, "recording.list")} == {200}
+    log = capfd.readouterr().out
+    assert "Stopped watching" not in log
+    # One warning per row, not one per poll, each naming the row and the field.
+    (url_less,) = _warnings_naming(log, processing)
+    (bad_number,) = _warnings_naming(log, malformed)
+    assert "recording_url" in url_less and "recording_duration_ms" in bad_number
