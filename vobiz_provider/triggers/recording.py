@@ -326,10 +326,10 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         Every ``poll_interval`` it lists the recordings added since its watermark (newest first, one
         page unless more is new) on one HTTP session, probes the files of the new ones and emits those
         that answer; a file that is not ready yet is probed again at the next poll (for up to a day
-        after its ``add_time``; then it is skipped, logged as an error). One recording never holds up
-        the others: a probe that fails (5xx, a transport failure) is tried again at later polls, and
-        the recording is given up, with one warning naming it, on a fatal answer (400, 401/403, another
-        4xx: a deleted object behind a presigned URL answers 403) or after five failed probes in a row
+    after its ``add_time``; then it is skipped, logged as an error). One recording never holds up
+    the others: a probe that fails (5xx, a transport failure) is tried again at later polls, and
+    the recording is given up, with one warning naming it, on a fatal answer (400, 401/403, another
+    4xx: a deleted object behind a presigned URL answers 403) or after five failed probes in a row
         over at least ten minutes. Rows of the list the provider cannot use (no ``recording_url`` yet,
         an unreadable number) are skipped, warned about once each. Pacing, ``Retry-After`` and the
         failure budget of the list's reads are the sensor trigger's. 401/403 on the list or a spent
