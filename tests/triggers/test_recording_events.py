@@ -377,6 +377,23 @@ async def test_a_file_that_answers_403_for_ever_is_given_up_alone_and_later_reco
     assert not store.watermark().is_new(Recording.from_dict(watch.events[-1]))  # not held back by it
 
 
+async def test_a_401_on_a_file_blames_the_credentials_and_loses_no_recording(
+    vobiz_fake: FakeVobizServer, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(triggers, "DEFAULT_MAX_POLL_INTERVAL", 5 * POLL)  # the pause, shortened
+    watch = Watch(make_trigger(), StateStore())
+    await started(vobiz_fake, watch)
+
+    vobiz_fake.inject("media", 401)
+    recording_id = vobiz_fake.add_recording(conference_name="Daily Standup")
+    await watch.until(recording_id)  # after the pause, once the credentials answer again
+    await watch.kill()
+
+    log = capfd.readouterr().out
+    assert "Stopped watching Vobiz recordings for now" in log and "Giving up recording" not in log
+    assert [r.status for r in requests_on(vobiz_fake, "media")][:2] == [401, 200]
+
+
 async def test_a_file_that_keeps_failing_is_retried_then_given_up_alone(
     vobiz_fake: FakeVobizServer, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

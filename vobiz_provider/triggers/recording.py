@@ -303,7 +303,8 @@ WATCH_MAX_CONSECUTIVE_FAILURES = 5
 PENDING_FILE_LIMIT = timedelta(hours=24)
 # A recording whose file probe fails (5xx, transport failures) is probed again at later polls, and
 # given up once this many probes in a row have failed over at least PROBE_FAILING_FOR; a fatal
-# answer (400, 401/403, another 4xx) gives it up at once. Either way only that recording.
+# answer (400, 403, another 4xx but 429) gives it up at once. Either way only that recording. A 401
+# is the credentials' fault, not the file's: the watcher pauses, as for a 401 on the list.
 PROBE_MAX_FAILURES = 5
 PROBE_FAILING_FOR = timedelta(minutes=10)
 
@@ -328,13 +329,13 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         that answer; a file that is not ready yet is probed again at the next poll (for up to a day
     after its ``add_time``; then it is skipped, logged as an error). One recording never holds up
     the others: a probe that fails (5xx, a transport failure) is tried again at later polls, and
-    the recording is given up, with one warning naming it, on a fatal answer (400, 401/403, another
+    the recording is given up, with one warning naming it, on a fatal answer (400, 403, another
     4xx: a deleted object behind a presigned URL answers 403) or after five failed probes in a row
         over at least ten minutes. Rows of the list the provider cannot use (no ``recording_url`` yet,
         an unreadable number) are skipped, warned about once each. Pacing, ``Retry-After`` and the
-        failure budget of the list's reads are the sensor trigger's. 401/403 on the list or a spent
-        budget pause the watcher for ten minutes (logged as errors), then it starts over with the
-        connection read again.
+        failure budget of the list's reads are the sensor trigger's. 401/403 on the list, 401 on a
+        file, or a spent budget pause the watcher for ten minutes (logged as errors), then it starts
+        over with the connection read again.
 
         The watermark (the newest ``add_time`` emitted and the ids at that instant) lives in the asset
         state store (Airflow 3.3) under :attr:`state_key`, so a restart or a move to another triggerer
@@ -482,14 +483,15 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         """Whether the recording's file is ready. A probe that fails affects only this recording:
         it is probed again at the next poll, or given up (added to ``abandoned``, one warning).
 
-        :raises VobizRateLimitError: a 429: the poll's pacing waits it out, as for the list.
+        :raises VobizError: a 429 (the poll's pacing waits it out, as for the list) or a 401 (the
+            credentials, not this file: the watcher pauses as for the list, and loses no recording).
         """
         rid = recording.recording_id
         try:
             ready = await hook.recording_file_ready(recording)
         except VobizError as err:
             kind = classify(err)
-            if kind is FailureKind.RATE_LIMITED:
+            if kind is FailureKind.RATE_LIMITED or err.status_code == 401:
                 raise
             count, first = failing.get(rid, (0, time.monotonic()))
             count += 1
