@@ -32,6 +32,12 @@ class VobizConfigError(VobizError, ValueError):
     """The Airflow connection or an argument is unusable; raised before any request is sent."""
 
 
+class TriggerArgumentError(VobizConfigError, TypeError):
+    """A trigger's kwargs refused. Also a :class:`TypeError`: Airflow's triggerer fails only this
+    trigger for one (``TriggerRunner.create_triggers`` catches nothing else), where any other error
+    would stop every wait and watcher on the triggerer."""
+
+
 class VobizAuthError(VobizError):
     """401/403: wrong credentials, an unscoped host, or a wrongly cased path (Vobiz answers 401 for those)."""
 
@@ -85,6 +91,24 @@ class VobizConnectionError(VobizError):
 
 class VobizResponseError(VobizError):
     """Vobiz answered with something this provider cannot use (malformed JSON, missing fields)."""
+
+
+class UnusableRecordingError(VobizResponseError):
+    """A recording row this provider cannot use: a field it needs is missing or unreadable.
+
+    A list skips such a row (docs/vobiz-api-quirks.md, "Rows the provider cannot use"); a wait for
+    the recording by id waits while a field is missing and fails when one is unreadable.
+
+    :param field: the field at fault, as Vobiz names it (``recording_url``, ``add_time``, ...).
+    :param recording_id: the row's id, if it has one.
+    :param missing: the field is missing (a row still being processed), not unreadable.
+    """
+
+    def __init__(self, message: str, *, field: str, recording_id: str | None = None, missing: bool = False) -> None:
+        super().__init__(message)
+        self.field = field
+        self.recording_id = recording_id
+        self.missing = missing
 
 
 class VobizTransferError(VobizError):

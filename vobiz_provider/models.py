@@ -9,20 +9,24 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from vobiz_provider.exceptions import VobizResponseError
+from vobiz_provider.exceptions import UnusableRecordingError
 from vobiz_provider.instants import parse_instant
 
 
-def _number(value: Any, field: str) -> float | None:
+def _number(value: Any, field: str, recording_id: str) -> float | None:
     """Vobiz sends ``*_ms`` as strings ("10080.00000"), numbers or null; docs promise floats."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise VobizResponseError(f"recording field {field} is not a number: {value!r}")
     try:
+        if isinstance(value, bool):
+            raise ValueError
         number = float(value)
     except (TypeError, ValueError):
-        raise VobizResponseError(f"recording field {field} is not a number: {value!r}") from None
+        raise UnusableRecordingError(
+            f"recording {recording_id!r}: field {field} is not a number: {value!r:.80}",
+            field=field,
+            recording_id=recording_id,
+        ) from None
     return number if math.isfinite(number) else None
 
 
@@ -74,31 +78,37 @@ class Recording:
         Unknown keys are ignored: Vobiz adds fields without notice.
         """
         if not isinstance(data, Mapping):
-            raise VobizResponseError(f"a recording must be a JSON object, got {type(data).__name__}")
+            raise UnusableRecordingError(
+                f"a recording must be a JSON object, got {type(data).__name__}", field="recording"
+            )
         recording_id = _text(data.get("recording_id"))
         url = _text(data.get("recording_url") or data.get("url") or data.get("download_path"))
         added = data.get("add_time") or data.get("created_at")
-        if not recording_id or not url or not added:
-            missing = [
-                name
-                for name, value in (
-                    ("recording_id", recording_id),
-                    ("recording_url", url),
-                    ("add_time", added),
-                )
-                if not value
-            ]
-            raise VobizResponseError(f"recording lacks {', '.join(missing)}: keys {sorted(data)}")
+        missing = [
+            name
+            for name, value in (("recording_id", recording_id), ("recording_url", url), ("add_time", added))
+            if not value
+        ]
+        if missing:
+            raise UnusableRecordingError(
+                f"recording {recording_id or '(no id)'!s} lacks {', '.join(missing)}: keys {sorted(data)}",
+                field=missing[0],
+                recording_id=recording_id,
+                missing=True,
+            )
+        assert recording_id is not None and url is not None and added is not None  # checked just above
         try:
             add_time = parse_instant(added, field="add_time")
         except ValueError as err:
-            raise VobizResponseError(str(err)) from None
-        duration_ms = _number(data.get("recording_duration_ms"), "recording_duration_ms")
+            raise UnusableRecordingError(
+                f"recording {recording_id!r}: {err}", field="add_time", recording_id=recording_id
+            ) from None
+        duration_ms = _number(data.get("recording_duration_ms"), "recording_duration_ms", recording_id)
         if duration_ms is None and data.get("duration") not in (None, ""):
             # Legacy and OpenAPI-example items carry ``duration`` in seconds.
-            seconds = _number(data.get("duration"), "duration")
+            seconds = _number(data.get("duration"), "duration", recording_id)
             duration_ms = None if seconds is None else seconds * 1000.0
-        rounded = _number(data.get("rounded_recording_duration"), "rounded_recording_duration")
+        rounded = _number(data.get("rounded_recording_duration"), "rounded_recording_duration", recording_id)
         fmt = _text(data.get("recording_format") or data.get("format") or data.get("file_format"))
         return cls(
             recording_id=recording_id,
@@ -109,8 +119,8 @@ class Recording:
             call_uuid=_text(data.get("call_uuid") or data.get("call_id")),
             add_time=add_time,
             duration_ms=duration_ms,
-            start_ms=_number(data.get("recording_start_ms"), "recording_start_ms"),
-            end_ms=_number(data.get("recording_end_ms"), "recording_end_ms"),
+            start_ms=_number(data.get("recording_start_ms"), "recording_start_ms", recording_id),
+            end_ms=_number(data.get("recording_end_ms"), "recording_end_ms", recording_id),
             rounded_recording_duration=None if rounded is None else int(rounded),
             from_number=_text(data.get("from_number")),
             to_number=_text(data.get("to_number")),

@@ -209,3 +209,54 @@ def test_paging_has_a_hard_cap_with_a_clear_error(vobiz_fake, make_hook):
             pages.read(hook._call(request))
 
     assert len(api_requests(vobiz_fake, "recording.list")) == 3
+
+
+# -- rows the provider cannot use ---------------------------------------------------------------------
+
+
+def test_rows_it_cannot_use_are_skipped_by_every_reader_and_warned_about_once(vobiz_fake, make_hook, kind, logs):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    good = vobiz_fake.add_recording(conference_name="Daily Standup", add_time=now - timedelta(minutes=5))
+    odd = [
+        vobiz_fake.add_recording(conference_name="Webinar", add_time=now, wire={"recording_url": None}),
+        vobiz_fake.add_recording(conference_name="Webinar", add_time=now, wire={"rounded_recording_duration": "x"}),
+        vobiz_fake.add_recording(conference_name="Webinar", add_time=now, wire={"add_time": "yesterday"}),
+    ]
+    hook = make_hook(kind)
+    since = now - timedelta(hours=1)
+
+    for _ in range(2):  # two polls
+        search = hook("find_conference_recording", "Daily Standup", since)
+        index = hook("index_recordings", since)
+        assert search.match is not None and search.match.recording_id == good
+        assert index.search("Daily Standup", since, None).match == search.match
+        assert (search.skipped, index.skipped) == (3, 3)
+        assert "3 rows of the list skipped" in hook("find_conference_recording", "Nobody", since).describe()
+
+    warned = [line for line in logs.warnings() if "Skipping a row of the recordings list" in line]
+    assert len(warned) == 3  # one per row, however many reads
+    for recording_id, field in zip(odd, ("recording_url", "rounded_recording_duration", "add_time"), strict=True):
+        (line,) = [line for line in warned if recording_id in line]
+        assert field in line
+
+
+def test_iter_recordings_skips_them_too(vobiz_fake, make_hook):
+    now = datetime.now(timezone.utc)
+    good = vobiz_fake.add_recording(conference_name="Daily Standup", add_time=now - timedelta(minutes=1))
+    vobiz_fake.add_recording(conference_name="Webinar", add_time=now, wire={"recording_id": None})
+
+    assert [rec.recording_id for rec in make_hook("sync").hook.iter_recordings()] == [good]
+
+
+def test_the_rows_warned_about_are_bounded():
+    from vobiz_provider.exceptions import UnusableRecordingError
+    from vobiz_provider.hooks.listing import SkippedRows
+
+    def row(n: int) -> UnusableRecordingError:
+        return UnusableRecordingError(f"recording {n} lacks recording_url", field="recording_url", recording_id=str(n))
+
+    rows = SkippedRows(limit=3)
+    assert len(rows.not_warned(map(row, range(5)))) == 5
+    assert rows.not_warned([row(4), row(3), row(2)]) == []  # the newest three are remembered
+    assert len(rows._warned) == 3
+    assert [r.recording_id for r in rows.not_warned([row(0)])] == ["0"]  # the oldest forgotten: warned again

@@ -213,3 +213,26 @@ def test_served_shapes_parse_alike(vobiz_fake, make_hook, kind, switches):
         assert rec.duration_ms == 7500.0
         assert rec.recording_format == "mp3"
         assert rec.recording_url.endswith(f"/Recording/{rec_id}.mp3")
+
+
+def test_a_page_skips_the_rows_it_cannot_use_and_names_the_field():
+    no_url = {**CURRENT, "recording_id": "rec_2", "recording_url": None}
+    no_id = {key: value for key, value in CURRENT.items() if key != "recording_id"}
+    bad_number = {**CURRENT, "recording_id": "rec_3", "recording_end_ms": "later"}
+    bad_time = {**CURRENT, "recording_id": "rec_4", "add_time": "yesterday"}
+    page = parse_recording_page(
+        {"meta": {"next": None}, "objects": [no_url, CURRENT, no_id, bad_number, bad_time, 7]}, 0
+    )
+
+    assert [rec.recording_id for rec in page.recordings] == ["rec_1"]
+    fields = [(row.recording_id, row.field, row.missing) for row in page.skipped]
+    assert fields == [
+        ("rec_2", "recording_url", True),
+        (None, "recording_id", True),
+        ("rec_3", "recording_end_ms", False),
+        ("rec_4", "add_time", False),
+        (None, "recording", False),
+    ]
+    # A page of the wrong shape is still a failed read.
+    with pytest.raises(VobizResponseError, match="no 'objects' or 'recordings'"):
+        parse_recording_page({"objects": {"rec_1": CURRENT}}, 0)

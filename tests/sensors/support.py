@@ -48,6 +48,17 @@ def add_decoys(fake: FakeVobizServer, room: str = ROOM, since: datetime = SINCE,
     return Decoys(target, newer + 64)
 
 
+def add_unusable_rows(fake: FakeVobizServer, since: datetime = SINCE) -> list[str]:
+    """Rows of other rooms, newer than the meeting's, that the provider cannot use: one still being
+    processed (no recording_url), one with a number that does not parse, one without add_time."""
+    when = since + timedelta(minutes=30)
+    return [
+        fake.add_recording(conference_name="Webinar", add_time=when, wire={"recording_url": None}),
+        fake.add_recording(conference_name="Sales Call", add_time=when, wire={"recording_duration_ms": "n/a"}),
+        fake.add_recording(conference_name=None, recording_type="call", add_time=when, wire={"add_time": None}),
+    ]
+
+
 def requests_on(fake: FakeVobizServer, *routes: str) -> list[LoggedRequest]:
     return [entry for entry in fake.requests if entry.route in routes]
 

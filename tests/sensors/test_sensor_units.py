@@ -15,7 +15,7 @@ import pytest
 from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
-from tests.sensors.support import ROOM, SINCE, requests_on
+from tests.sensors.support import ROOM, SINCE, add_unusable_rows, requests_on
 from vobiz_provider.exceptions import VobizAuthError
 from vobiz_provider.meeting_window import LOOK_BACK
 from vobiz_provider.models import Recording
@@ -75,7 +75,7 @@ def test_bad_inputs_fail_before_any_request(
     ("kwargs", "message"),
     [
         ({"max_consecutive_failures": 0}, "max_consecutive_failures must be an integer >= 1, got 0"),
-        ({"poke_interval": 0}, "poll_interval must be a number of seconds > 0, got 0"),
+        ({"poke_interval": 0}, "poke_interval must be a number of seconds > 0, got 0"),  # as the author wrote it
     ],
 )
 def test_a_deferrable_sensor_refuses_pacing_that_could_not_work_at_parse_time(
@@ -114,6 +114,30 @@ def test_a_deferrable_sensor_returns_a_ready_recording_without_deferring(vobiz_f
     result = sensor(deferrable=True).execute(CONTEXT)
 
     assert result == Recording.from_api(vobiz_fake.recordings[0]).to_dict()
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_rows_of_the_list_it_cannot_use_do_not_fail_the_wait(vobiz_fake: FakeVobizServer, deferrable: bool) -> None:
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE + timedelta(minutes=3))
+    add_unusable_rows(vobiz_fake)
+
+    if deferrable:  # the worker's check finds it, without deferring
+        result = sensor(deferrable=True).execute(CONTEXT)
+    else:
+        poked = sensor().poke(CONTEXT)
+        assert poked.is_done
+        result = poked.xcom_value
+    assert result["recording_id"] == recording_id
+
+
+def test_poke_by_id_waits_for_a_row_still_without_its_url(vobiz_fake: FakeVobizServer) -> None:
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, wire={"recording_url": None})
+    wait = sensor(conference_name=None, recording_id=recording_id)
+
+    assert not wait.poke(CONTEXT).is_done
+    assert wait._get_wait(CONTEXT).describe() == (
+        f"recording {recording_id!r} has no recording_url yet (Vobiz is still processing it?)"
+    )
 
 
 def test_a_deferrable_sensor_checks_once_then_defers_with_plain_json_kwargs(vobiz_fake: FakeVobizServer) -> None:

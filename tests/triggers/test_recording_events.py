@@ -138,8 +138,11 @@ def test_the_state_key_names_the_room_and_the_type() -> None:
     ],
 )
 def test_bad_kwargs_are_refused_naming_the_parameter(kwargs: dict[str, Any], named: str) -> None:
-    with pytest.raises(ValueError, match=named):
+    # A ValueError naming the parameter at DAG parse and in the sensor, and a TypeError for the
+    # triggerer, which then fails this trigger alone (the in-runner test below).
+    with pytest.raises(ValueError, match=named) as refused:
         VobizRecordingEventTrigger(**kwargs)
+    assert isinstance(refused.value, TypeError)
 
 
 # -- the watermark ---------------------------------------------------------------------------------
@@ -354,3 +357,104 @@ async def test_a_file_that_never_comes_is_skipped_after_a_day_and_holds_nothing_
     mark = store.watermark()
     assert mark.ids == {newer} and mark.ahead == frozenset()  # the broken row holds the watermark no more
     assert len([r for r in requests_on(vobiz_fake, "media") if broken in r.path]) <= 2  # one probe (HEAD, GET)
+
+
+# -- one odd recording or row holds up nothing else --------------------------------------------------
+
+
+def _warnings_naming(log: str, text: str) -> list[str]:
+    """The warning lines of the trigger's log (structlog writes it to stdout) that contain ``text``."""
+    return [line for line in log.splitlines() if "[warning" in line and text in line]
+
+
+@pytest.mark.parametrize("presigned", [False, True], ids=["media-host", "presigned-storage"])
+async def test_a_file_that_answers_403_for_ever_is_given_up_alone_and_later_recordings_flow(
+    vobiz_fake: FakeVobizServer, capfd: pytest.CaptureFixture[str], presigned: bool
+) -> None:
+    if presigned:  # the media host redirects to storage, which refuses a HEAD on a URL signed for GET
+        if "127.0.0.3" not in vobiz_fake.listen_hosts:
+            pytest.skip("127.0.0.3 is not a loopback address on this machine")
+        vobiz_fake.configure(storage_host="127.0.0.3", storage_signed=True, storage_head_status=403)
+    store = StateStore()
+    watch = Watch(make_trigger(), store)
+    await started(vobiz_fake, watch)
+
+    # A deleted object behind a presigned URL answers 403, not 404, for ever.
+    deleted = vobiz_fake.add_recording(conference_name="Webinar", file_status=403)
+    later = [vobiz_fake.add_recording(conference_name=room) for room in ("Daily Standup", "Sales Call")]
+    await watch.until(*later, limit=20 * POLL + LIMIT)
+    last = vobiz_fake.add_recording(conference_name="Design Review")
+    await watch.until(last)
+    await asyncio.sleep(STORED_AFTER + 4 * POLL)
+    await watch.kill()
+
+    assert sorted(watch.ids) == sorted([*later, last])  # nothing for the refused file
+    probes = [r for r in requests_on(vobiz_fake, "media", "storage") if deleted in r.path]
+    assert [r.status for r in probes] == ([302, 403, 302, 403] if presigned else [403])  # one probe: given up
+    log = capfd.readouterr().out
+    assert len(_warnings_naming(log, f"Giving up recording {deleted!r}")) == 1
+    assert "Stopped watching" not in log
+    assert not store.watermark().is_new(Recording.from_dict(watch.events[-1]))  # not held back by it
+
+
+async def test_a_401_on_a_file_blames_the_credentials_and_loses_no_recording(
+    vobiz_fake: FakeVobizServer, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(triggers, "DEFAULT_MAX_POLL_INTERVAL", 5 * POLL)  # the pause, shortened
+    watch = Watch(make_trigger(), StateStore())
+    await started(vobiz_fake, watch)
+
+    vobiz_fake.inject("media", 401)
+    recording_id = vobiz_fake.add_recording(conference_name="Daily Standup")
+    await watch.until(recording_id)  # after the pause, once the credentials answer again
+    await watch.kill()
+
+    log = capfd.readouterr().out
+    assert "Stopped watching Vobiz recordings for now" in log and "Giving up recording" not in log
+    assert [r.status for r in requests_on(vobiz_fake, "media")][:2] == [401, 200]
+
+
+async def test_a_file_that_keeps_failing_is_retried_then_given_up_alone(
+    vobiz_fake: FakeVobizServer, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(triggers, "PROBE_MAX_FAILURES", 3)
+    monkeypatch.setattr(triggers, "PROBE_FAILING_FOR", timedelta(seconds=2 * POLL))
+    watch = Watch(make_trigger(), StateStore())
+    await started(vobiz_fake, watch)
+
+    vobiz_fake.inject("media", 503)  # one failed probe: the recording is emitted at a later poll
+    flaky = vobiz_fake.add_recording(conference_name="Daily Standup")
+    broken = vobiz_fake.add_recording(conference_name="Webinar", file_status=502)
+    await watch.until(flaky)
+    fine = vobiz_fake.add_recording(conference_name="Sales Call")
+    await watch.until(fine)
+    await asyncio.sleep(8 * POLL)
+    await watch.kill()
+
+    assert sorted(watch.ids) == sorted([flaky, fine])
+    probes = [r for r in requests_on(vobiz_fake, "media") if broken in r.path]
+    assert 3 <= len(probes) <= 4 and {r.status for r in probes} == {502}  # retried, then given up
+    assert len(_warnings_naming(capfd.readouterr().out, f"Giving up recording {broken!r}")) == 1
+
+
+async def test_rows_the_watcher_cannot_use_are_skipped_warned_once_and_hold_up_nothing(
+    vobiz_fake: FakeVobizServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    watch = Watch(make_trigger(), StateStore())
+    await started(vobiz_fake, watch)
+
+    processing = vobiz_fake.add_recording(conference_name="Webinar", wire={"recording_url": None})
+    malformed = vobiz_fake.add_recording(conference_name="Webinar", wire={"recording_duration_ms": "n/a"})
+    after = vobiz_fake.add_recording(conference_name="Daily Standup")
+    await watch.until(after)
+    await asyncio.sleep(6 * POLL)
+    await watch.kill()
+
+    assert watch.ids == [after]
+    assert {r.status for r in requests_on(vobiz_fake, "recording.list")} == {200}
+    log = capfd.readouterr().out
+    assert "Stopped watching" not in log
+    # One warning per row, not one per poll, each naming the row and the field.
+    (url_less,) = _warnings_naming(log, processing)
+    (bad_number,) = _warnings_naming(log, malformed)
+    assert "recording_url" in url_less and "recording_duration_ms" in bad_number

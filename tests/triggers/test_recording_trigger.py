@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from airflow.sdk._shared.module_loading import import_string
 
-from tests.sensors.support import ROOM, SINCE, add_decoys, gaps, requests_on
+from tests.sensors.support import ROOM, SINCE, add_decoys, add_unusable_rows, gaps, requests_on
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.testing import FakeVobizServer
 from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
@@ -80,11 +80,15 @@ def test_serialize_round_trips_through_json() -> None:
         ({"poll_backoff": 0.5}, "poll_backoff must be"),
         ({"max_consecutive_failures": 0}, "max_consecutive_failures must be"),
         ({"deadline": None}, "deadline must be"),
+        ({"first_poll_at": "soon"}, "first_poll_at is not an ISO-8601 time"),
     ],
 )
 def test_bad_kwargs_are_refused_naming_the_parameter(kwargs: dict[str, Any], named: str) -> None:
-    with pytest.raises(ValueError, match=named):
+    # A ValueError naming the parameter at DAG parse and in the sensor, and a TypeError for the
+    # triggerer, which then fails this trigger alone (the in-runner test below).
+    with pytest.raises(ValueError, match=named) as refused:
         make_trigger(**kwargs)
+    assert isinstance(refused.value, TypeError)
 
 
 async def test_a_ready_recording_is_sent_at_once(vobiz_fake: FakeVobizServer) -> None:
@@ -400,3 +404,94 @@ async def test_a_cancel_in_the_turn_a_poll_answers_ends_the_wait(
 
     assert waiting.cancelled()
     assert len(answers) == 1  # no poll after the cancel
+
+
+# -- in Airflow's own trigger runner ---------------------------------------------------------------
+
+
+def _trigger_row(trigger_id: int, classpath: str, kwargs: dict[str, Any]) -> Any:
+    """A trigger row as the triggerer hands it to its runner (kwargs encrypted as Airflow stores them)."""
+    from airflow.executors.workloads.trigger import RunTrigger
+    from airflow.models.trigger import Trigger
+
+    return RunTrigger(id=trigger_id, classpath=classpath, encrypted_kwargs=Trigger.encrypt_kwargs(kwargs))
+
+
+async def test_a_refused_trigger_row_fails_alone_and_the_triggerer_goes_on(vobiz_fake: FakeVobizServer) -> None:
+    from airflow.jobs.triggerer_job_runner import TriggerRunner
+
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE + timedelta(minutes=3))
+    good_kwargs = make_trigger().serialize()[1]
+    wait_path = "vobiz_provider.triggers.recording.ConferenceRecordingTrigger"
+    watch_path = "vobiz_provider.triggers.recording.VobizRecordingEventTrigger"
+    runner = TriggerRunner()
+    runner.to_create.extend(
+        [
+            # What a restored database or a stricter provider release may hand the triggerer.
+            _trigger_row(1, wait_path, {**good_kwargs, "poll_interval": 0}),
+            _trigger_row(2, watch_path, {"conference_name": "  ", "poll_interval": 60.0}),
+            _trigger_row(3, wait_path, {**good_kwargs, "first_poll_at": "soon"}),
+            _trigger_row(4, wait_path, good_kwargs),
+        ]
+    )
+    await runner.create_triggers()  # before the fix: VobizConfigError out of here, the triggerer's end
+    try:
+        failed = {trigger_id: str(error) for trigger_id, error in runner.failed_triggers}
+        assert set(failed) == {1, 2, 3} and set(runner.triggers) == {4}
+        assert "poll_interval must be a number of seconds > 0, got 0" in failed[1]
+        assert "conference_name must be a room's name" in failed[2]
+        assert "first_poll_at is not an ISO-8601 time" in failed[3]
+        # The good trigger next to them runs and fires.
+        deadline = time.monotonic() + 10
+        while not runner.events:
+            assert time.monotonic() < deadline and not runner.triggers[4]["task"].done()
+            await asyncio.sleep(0.05)
+        (entry,) = runner.events
+        assert entry.trigger_id == 4 and entry.event.payload["recording"]["recording_id"] == recording_id
+    finally:
+        for trigger in runner.triggers.values():
+            trigger["task"].cancel()
+        await asyncio.gather(*(t["task"] for t in runner.triggers.values()), return_exceptions=True)
+
+
+# -- rows the provider cannot use -------------------------------------------------------------------
+
+
+async def test_rows_it_cannot_use_are_skipped_and_the_wait_finds_its_recording(vobiz_fake: FakeVobizServer) -> None:
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE + timedelta(minutes=3))
+    add_unusable_rows(vobiz_fake)
+    # Two waits in one loop: both read the shared list, as every wait on the account does.
+    events = await asyncio.gather(run_trigger(make_trigger()), run_trigger(make_trigger(until=None)))
+
+    for event in events:
+        assert event["status"] == "success", event
+        assert event["recording"]["recording_id"] == recording_id
+    assert {r.status for r in requests_on(vobiz_fake, "recording.list")} == {200}
+
+
+async def test_a_timeout_counts_the_rows_it_skipped(vobiz_fake: FakeVobizServer) -> None:
+    add_unusable_rows(vobiz_fake)
+    event = await run_trigger(make_trigger(deadline=time.time() + 1))
+
+    assert event["status"] == "timeout"
+    assert "3 rows of the list skipped" in event["message"]
+
+
+async def test_by_id_a_row_without_its_url_yet_is_waited_for(vobiz_fake: FakeVobizServer) -> None:
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, wire={"recording_url": None})
+    event = await run_trigger(
+        make_trigger(conference_name=None, since=None, recording_id=recording_id, deadline=time.time() + 1)
+    )
+
+    assert event["status"] == "timeout"
+    assert f"recording {recording_id!r} has no recording_url yet" in event["message"]
+    assert len(requests_on(vobiz_fake, "recording.get")) >= 3  # waited, polling, not given up
+
+
+async def test_by_id_a_row_with_a_field_that_does_not_parse_fails_naming_it(vobiz_fake: FakeVobizServer) -> None:
+    recording_id = vobiz_fake.add_recording(conference_name=ROOM, wire={"recording_end_ms": "soon"})
+    event = await run_trigger(make_trigger(conference_name=None, since=None, recording_id=recording_id))
+
+    assert event["status"] == "error"
+    assert "recording_end_ms is not a number: 'soon'" in event["message"]
+    assert len(requests_on(vobiz_fake, "recording.get")) == 1  # at once

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from enum import Enum
@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from vobiz_provider.constants import MAX_RETRY_AFTER_S
 from vobiz_provider.exceptions import (
+    UnusableRecordingError,
     VobizAuthError,
     VobizClientError,
     VobizNotFoundError,
@@ -282,15 +283,23 @@ def raise_unexpected(request: ApiRequest, reply: ApiReply) -> NoReturn:
 
 @dataclass(frozen=True)
 class RecordingPage:
-    """One page of the list: its recordings and the offset of the next page (None on the last)."""
+    """One page of the list: its recordings, the offset of the next page (None on the last), and
+    the rows skipped because this provider cannot use them (each with the field at fault)."""
 
     recordings: list[Recording]
     next_offset: int | None
+    skipped: list[UnusableRecordingError] = field(default_factory=list)
 
 
 def parse_recording_page(data: Mapping[str, Any], offset: int) -> RecordingPage:
     """Parse ``{meta, objects}`` (current) or ``{recordings, pagination}`` (older docs;
-    docs/vobiz-api-quirks.md, rows "List shape" and "Pagination")."""
+    docs/vobiz-api-quirks.md, rows "List shape" and "Pagination").
+
+    A row without an id, URL or ``add_time``, or with a number or time that does not parse, is
+    skipped (in :attr:`RecordingPage.skipped`), not fatal: one row still being processed must not
+    fail every reader of the list (docs/vobiz-api-quirks.md, "Rows the provider cannot use"). A
+    page of the wrong shape is a :class:`VobizResponseError`.
+    """
     if isinstance(data.get("objects"), list):
         items = data["objects"]
         meta = data.get("meta")
@@ -310,7 +319,14 @@ def parse_recording_page(data: Mapping[str, Any], offset: int) -> RecordingPage:
     if next_offset is not None and isinstance(total, int) and next_offset >= total:
         # A "next" past the announced total (a server that ignores offset says "next" forever) ends the list.
         next_offset = None
-    return RecordingPage([Recording.from_api(item) for item in items], next_offset)
+    recordings: list[Recording] = []
+    skipped: list[UnusableRecordingError] = []
+    for item in items:
+        try:
+            recordings.append(Recording.from_api(item))
+        except UnusableRecordingError as unusable:
+            skipped.append(unusable)
+    return RecordingPage(recordings, next_offset, skipped)
 
 
 def _next_offset(next_link: Any, offset: int, count: int) -> int | None:

@@ -6,6 +6,7 @@ A hook drives either with the same two calls: ``next_request()`` until it is Non
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -13,11 +14,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from vobiz_provider.constants import MAX_LIST_PAGES
-from vobiz_provider.exceptions import VobizResponseError
+from vobiz_provider.exceptions import UnusableRecordingError, VobizResponseError
 from vobiz_provider.hooks import api
 from vobiz_provider.hooks.answers import ApiReply, RecordingPage, parse_recording_page
 from vobiz_provider.hooks.api import ApiRequest
 from vobiz_provider.instants import isoformat_utc, parse_instant
+from vobiz_provider.log import Log
 from vobiz_provider.meeting_window import window_words
 from vobiz_provider.models import Recording
 
@@ -59,6 +61,45 @@ def _filter_time(instant: datetime, margin: timedelta) -> str:
     with suppress(OverflowError):  # a bound at the calendar's edge stays: nothing lies beyond it
         utc += margin
     return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")  # YYYY-MM-DD HH:MM:SS
+
+
+# Skipped rows remembered, so each is warned about once and not at every poll; the oldest are forgotten.
+WARNED_ROWS_LIMIT = 1000
+
+
+class SkippedRows:
+    """The list's rows this provider cannot use, each to be warned about once (bounded memory).
+
+    :param limit: how many rows to remember; past it the oldest may be warned about again.
+    """
+
+    def __init__(self, limit: int = WARNED_ROWS_LIMIT) -> None:
+        self.limit = limit
+        self._warned: OrderedDict[str, None] = OrderedDict()
+
+    def warn(self, log: Log, rows: Iterable[UnusableRecordingError]) -> None:
+        """Log one warning for each of ``rows`` not warned about yet (each names the row and the field)."""
+        for row in self.not_warned(rows):
+            log.warning("Skipping a row of the recordings list: %s", row)
+
+    def not_warned(self, rows: Iterable[UnusableRecordingError]) -> list[UnusableRecordingError]:
+        """The rows of ``rows`` not warned about yet; from now on they count as warned."""
+        new = []
+        for row in rows:
+            key = row.recording_id or str(row)  # a row without an id: by what is wrong with it
+            if key in self._warned:
+                self._warned.move_to_end(key)
+                continue
+            self._warned[key] = None
+            if len(self._warned) > self.limit:
+                self._warned.popitem(last=False)
+            new.append(row)
+        return new
+
+
+def skipped_words(count: int) -> str:
+    """A poll's count of skipped rows, for its log line ("" when none)."""
+    return f"; {count} rows of the list skipped (unusable, see the warnings)" if count else ""
 
 
 # Said when a wait times out after the list sent its first page again for a later offset.
@@ -118,6 +159,7 @@ class RecordingPages:
         self.offset: int | None = 0
         self.pages_read = 0
         self.repeated = False
+        self.skipped: list[UnusableRecordingError] = []  # rows of this read the provider cannot use
         self._seen_ids: set[str] = set()
 
     def next_request(self) -> ApiRequest | None:
@@ -131,13 +173,16 @@ class RecordingPages:
         assert self.offset is not None, "read() after the last page"
         page = parse_recording_page(reply.json_object("list recordings"), self.offset)
         self.pages_read += 1
-        ids = {rec.recording_id for rec in page.recordings}
+        ids = {rec.recording_id for rec in page.recordings} | {
+            row.recording_id for row in page.skipped if row.recording_id
+        }
         if ids and ids <= self._seen_ids:
             # The same rows again: the server ignores offset. Nothing new can follow.
             self.repeated = True
             self.offset = None
             return RecordingPage([], None)
         self._seen_ids |= ids
+        self.skipped += page.skipped
         self.offset = page.next_offset
         if self.offset is not None and self.pages_read >= self.max_pages:
             raise VobizResponseError(
@@ -172,6 +217,7 @@ class RecordingSearch:
     earlier_of_room: int = 0
     later_of_room: int = 0
     seen: int = 0
+    skipped: int = 0
     list_repeated: bool = False
     _order: ListOrder = field(default_factory=lambda: ListOrder(), repr=False)
 
@@ -188,6 +234,7 @@ class RecordingSearch:
     def add_page(self, page: RecordingPage) -> bool:
         """Take one page in; return whether another page can still hold a match."""
         self.add_rows(page.recordings)
+        self.skipped += len(page.skipped)
         return self._order.more_pages(page, self.since)
 
     def add_rows(self, rows: Iterable[Recording]) -> None:
@@ -228,7 +275,7 @@ class RecordingSearch:
             text += f"; {self.later_of_room} recordings of {self.conference_name!r} after until (later meetings)"
         if self.list_repeated:
             text += f"; {REPEATED_PAGE}"
-        return text
+        return text + skipped_words(self.skipped)
 
     def others_in_window(self) -> list[Recording]:
         """The room's other recordings in the window, newest first: the meeting's earlier parts."""
@@ -247,6 +294,7 @@ class RecordingIndex:
         self.since = since
         self.by_room: dict[str, list[Recording]] = {}
         self.seen = 0
+        self.skipped = 0
         self.list_repeated = False
         # The newest row, and the newest whose (room, kind) differs from it: the newest "other" of any room.
         self.newest: Recording | None = None
@@ -265,6 +313,7 @@ class RecordingIndex:
             if rec.is_conference and rec.conference_name:
                 self.by_room.setdefault(rec.conference_name, []).append(rec)
             self._note_newest(rec)
+        self.skipped += len(page.skipped)
         return self._order.more_pages(page, self.since)
 
     def _note_newest(self, rec: Recording) -> None:
@@ -286,7 +335,7 @@ class RecordingIndex:
         """What a search of the room would have found in the same list (``since`` not before the index's)."""
         search = RecordingSearch(conference_name, since, until)
         search.add_rows(self.by_room.get(conference_name, ()))
-        search.seen, search.list_repeated = self.seen, self.list_repeated
+        search.seen, search.skipped, search.list_repeated = self.seen, self.skipped, self.list_repeated
         newest = self.newest
         of_room = newest is not None and _kind(newest) == (conference_name, True)
         search.newest_other = self.newest_else if of_room else newest

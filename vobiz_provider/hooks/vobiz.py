@@ -19,6 +19,7 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
+from contextlib import aclosing
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -38,6 +39,7 @@ from vobiz_provider.hooks import api
 from vobiz_provider.hooks.answers import (
     ApiReply,
     FileState,
+    RecordingPage,
     api_id_of,
     body_limit,
     file_state,
@@ -50,7 +52,7 @@ from vobiz_provider.hooks.answers import (
     raise_unless_file,
 )
 from vobiz_provider.hooks.api import ApiRequest
-from vobiz_provider.hooks.listing import RecordingIndex, RecordingPages, RecordingSearch
+from vobiz_provider.hooks.listing import RecordingIndex, RecordingPages, RecordingSearch, SkippedRows
 from vobiz_provider.hooks.policy import RetryPolicy, credentials_for, first_hop, next_hop, transport_failure
 from vobiz_provider.hooks.settings import ConnectionLike, HookOptions, VobizSettings
 from vobiz_provider.hooks.transfer import ResumableTransfer
@@ -85,6 +87,7 @@ class _VobizHookBase:
         self.deadline: float | None = None
         self._settings: VobizSettings | None = None
         self._policy: RetryPolicy | None = None
+        self.skipped_rows = SkippedRows()  # the list's unusable rows, warned about once per hook
 
     def _use_connection(self, conn: ConnectionLike, extra: Mapping[str, Any] | None = None) -> VobizSettings:
         return self._use_settings(self.options.settings(conn, extra))
@@ -380,9 +383,16 @@ class VobizHook(_VobizHookBase, HttpHook):
 
     def iter_recordings(self, *, page_size: int = api.MAX_PAGE_SIZE, **filters: Any) -> Iterator[Recording]:
         """Every recording, page after page. Filters are sent; Vobiz may ignore them, so callers check."""
+        for page in self.iter_recording_pages(page_size=page_size, **filters):
+            yield from page.recordings
+
+    def iter_recording_pages(self, *, page_size: int = api.MAX_PAGE_SIZE, **filters: Any) -> Iterator[RecordingPage]:
+        """The list page after page, with the rows each page skipped (each warned about once)."""
         pages = RecordingPages(self.get_settings().auth_id, filters, page_size)
         while (request := pages.next_request()) is not None:
-            yield from pages.read(self._call(request)).recordings
+            page = pages.read(self._call(request))
+            self.skipped_rows.warn(self.log, page.skipped)
+            yield page
 
     def get_recording(self, recording_id: str) -> Recording:
         """One recording by id; :class:`VobizNotFoundError` if Vobiz does not know it (yet)."""
@@ -401,6 +411,7 @@ class VobizHook(_VobizHookBase, HttpHook):
         pages = search.pages(self.get_settings().auth_id)
         while (request := pages.next_request()) is not None:
             search.read(pages, self._call(request))
+        self.skipped_rows.warn(self.log, pages.skipped)
         return search
 
     def index_recordings(self, since: datetime) -> RecordingIndex:
@@ -409,6 +420,7 @@ class VobizHook(_VobizHookBase, HttpHook):
         pages = index.pages(self.get_settings().auth_id)
         while (request := pages.next_request()) is not None:
             index.read(pages, self._call(request))
+        self.skipped_rows.warn(self.log, pages.skipped)
         return index
 
     def recording_file_ready(self, recording: Recording | str) -> bool:
@@ -615,10 +627,20 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         self, *, page_size: int = api.MAX_PAGE_SIZE, **filters: Any
     ) -> AsyncGenerator[Recording, None]:
         """Every recording, page after page. Filters are sent; Vobiz may ignore them, so callers check."""
+        async with aclosing(self.iter_recording_pages(page_size=page_size, **filters)) as pages:
+            async for page in pages:
+                for recording in page.recordings:
+                    yield recording
+
+    async def iter_recording_pages(
+        self, *, page_size: int = api.MAX_PAGE_SIZE, **filters: Any
+    ) -> AsyncGenerator[RecordingPage, None]:
+        """The list page after page, with the rows each page skipped (each warned about once)."""
         pages = RecordingPages((await self.get_settings()).auth_id, filters, page_size)
         while (request := pages.next_request()) is not None:
-            for recording in pages.read(await self._call(request)).recordings:
-                yield recording
+            page = pages.read(await self._call(request))
+            self.skipped_rows.warn(self.log, page.skipped)
+            yield page
 
     async def get_recording(self, recording_id: str) -> Recording:
         """One recording by id; :class:`VobizNotFoundError` if Vobiz does not know it (yet)."""
@@ -633,6 +655,7 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         pages = search.pages((await self.get_settings()).auth_id)
         while (request := pages.next_request()) is not None:
             search.read(pages, await self._call(request))
+        self.skipped_rows.warn(self.log, pages.skipped)
         return search
 
     async def index_recordings(self, since: datetime) -> RecordingIndex:
@@ -641,6 +664,7 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         pages = index.pages((await self.get_settings()).auth_id)
         while (request := pages.next_request()) is not None:
             index.read(pages, await self._call(request))
+        self.skipped_rows.warn(self.log, pages.skipped)
         return index
 
     async def recording_file_ready(self, recording: Recording | str) -> bool:

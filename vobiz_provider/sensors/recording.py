@@ -140,7 +140,14 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.max_consecutive_failures = max_consecutive_failures
         if deferrable:
-            check_pacing(self.poke_interval, self._poll_backoff, self._max_poll_interval, max_consecutive_failures)
+            check_pacing(
+                self.poke_interval,
+                self._poll_backoff,
+                self._max_poll_interval,
+                max_consecutive_failures,
+                interval_param="poke_interval",
+                max_interval_param="max_wait",
+            )
         self._wait: RecordingWait | None = None
         self._hook: VobizHook | None = None
 

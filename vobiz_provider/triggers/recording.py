@@ -13,24 +13,32 @@ import there would stall every other trigger on the triggerer's event loop.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import aclosing
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
-from vobiz_provider.exceptions import VobizConfigError, VobizConnectionError, VobizError
+from vobiz_provider.exceptions import TriggerArgumentError, VobizConfigError, VobizConnectionError, VobizError
+from vobiz_provider.hooks.listing import ListOrder, add_time_filters, skipped_words
 from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
 from vobiz_provider.waiting.events import error_event, success_event, timeout_event
 from vobiz_provider.waiting.polls import poll_async
-from vobiz_provider.waiting.schedule import DEFAULT_MAX_POLL_INTERVAL, PollSchedule, check_pacing
+from vobiz_provider.waiting.schedule import (
+    DEFAULT_MAX_POLL_INTERVAL,
+    FailureKind,
+    PollSchedule,
+    check_pacing,
+    classify,
+)
 from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
@@ -64,6 +72,29 @@ def _epoch(value: float | str, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise VobizConfigError(f"{field} must be seconds since the epoch or an ISO-8601 instant, got {value!r}")
     return float(value)
+
+
+_P = ParamSpec("_P")
+
+
+def refused_kwargs_fail_only_this_trigger(init: Callable[_P, None]) -> Callable[_P, None]:
+    """A trigger's ``__init__`` that refuses its kwargs raises :class:`TriggerArgumentError`: still a
+    ``VobizConfigError`` (a ``ValueError``) naming the parameter at DAG parse and in the sensor, and a
+    ``TypeError``, the one error Airflow's triggerer survives while it builds triggers
+    (``TriggerRunner.create_triggers``): it fails that trigger alone. Any other error there would
+    stop the triggerer's every wait and watcher (a provider upgrade with a stricter check, a
+    restored database)."""
+
+    @functools.wraps(init)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        try:
+            init(*args, **kwargs)
+        except TriggerArgumentError:
+            raise
+        except ValueError as err:  # VobizConfigError, and parse_instant's errors (they name the field)
+            raise TriggerArgumentError(str(err)) from None
+
+    return checked
 
 
 async def by_deadline(poll: Coroutine[Any, Any, _T], seconds: float) -> _T:
@@ -129,6 +160,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
     :param first_poll_at: seconds since the epoch before which not to poll (the worker just did).
     """
 
+    @refused_kwargs_fail_only_this_trigger
     def __init__(
         self,
         *,
@@ -158,7 +190,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
         self.max_poll_interval = None if max_poll_interval is None else float(max_poll_interval)
         self.max_consecutive_failures = max_consecutive_failures
         self.recording_seen = bool(recording_seen)
-        self.first_poll_at = None if first_poll_at is None else float(first_poll_at)
+        self.first_poll_at = None if first_poll_at is None else _epoch(first_poll_at, "first_poll_at")
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         target = self.target
@@ -270,6 +302,12 @@ WATCH_MAX_CONSECUTIVE_FAILURES = 5
 # A row whose file still does not answer this long after its add_time will never have one: it is
 # skipped (logged), so it does not hold the watermark back and get probed forever.
 PENDING_FILE_LIMIT = timedelta(hours=24)
+# A recording whose file probe fails (5xx, transport failures) is probed again at later polls, and
+# given up once this many probes in a row have failed over at least PROBE_FAILING_FOR; a fatal
+# answer (400, 403, another 4xx but 429) gives it up at once. Either way only that recording. A 401
+# is the credentials' fault, not the file's: the watcher pauses, as for a 401 on the list.
+PROBE_MAX_FAILURES = 5
+PROBE_FAILING_FOR = timedelta(minutes=10)
 
 
 def _optional_room(value: Any) -> str | None:
@@ -290,9 +328,15 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         Every ``poll_interval`` it lists the recordings added since its watermark (newest first, one
         page unless more is new) on one HTTP session, probes the files of the new ones and emits those
         that answer; a file that is not ready yet is probed again at the next poll (for up to a day
-    after its ``add_time``; then it is skipped, logged as an error). Pacing,
-        ``Retry-After`` and the failure budget are the sensor trigger's. 401/403 or a spent budget pause
-        the watcher for ten minutes (logged as errors), then it starts over with the connection read again.
+    after its ``add_time``; then it is skipped, logged as an error). One recording never holds up
+    the others: a probe that fails (5xx, a transport failure) is tried again at later polls, and
+    the recording is given up, with one warning naming it, on a fatal answer (400, 403, another
+    4xx: a deleted object behind a presigned URL answers 403) or after five failed probes in a row
+        over at least ten minutes. Rows of the list the provider cannot use (no ``recording_url`` yet,
+        an unreadable number) are skipped, warned about once each. Pacing, ``Retry-After`` and the
+        failure budget of the list's reads are the sensor trigger's. 401/403 on the list, 401 on a
+        file, or a spent budget pause the watcher for ten minutes (logged as errors), then it starts
+        over with the connection read again.
 
         The watermark (the newest ``add_time`` emitted and the ids at that instant) lives in the asset
         state store (Airflow 3.3) under :attr:`state_key`, so a restart or a move to another triggerer
@@ -311,6 +355,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         :param poll_interval: seconds between polls of the list.
     """
 
+    @refused_kwargs_fail_only_this_trigger
     def __init__(
         self,
         *,
@@ -379,22 +424,22 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         saved = mark
         schedule = PollSchedule(self.poll_interval, max_failures=WATCH_MAX_CONSECUTIVE_FAILURES)
         yielded: dict[str, float] = {}  # emitted, not yet known stored: id -> when (monotonic)
-        abandoned: set[str] = set()  # files that never came: done without an event
+        abandoned: set[str] = set()  # files that never came or were refused: done without an event
+        failing: dict[str, tuple[int, float]] = {}  # failed probes in a row: id -> (count, first at, monotonic)
+
+        debug = self.log.isEnabledFor(logging.DEBUG)
         while True:
             poll_started = time.monotonic()
             try:
-                listed = await self._list_past(hook, mark)
+                listed, skipped = await self._list_past(hook, mark)
                 for recording in listed:
                     rid = recording.recording_id
                     if not mark.is_new(recording) or rid in yielded or rid in abandoned:
                         continue
-                    if await hook.recording_file_ready(recording):
+                    if await self._file_ready(hook, recording, failing, abandoned):
                         self.log.info("New recording %r of %r", rid, recording.conference_name)
                         yielded[rid] = time.monotonic()
                         yield recording
-                    elif datetime.now(timezone.utc) - recording.add_time > PENDING_FILE_LIMIT:
-                        self.log.error("Skipping recording %r: its file still does not answer a day after", rid)
-                        abandoned.add(rid)
             except VobizError as err:
                 try:
                     wait = schedule.after_failure(err)
@@ -412,9 +457,68 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
                 mark = mark.advance(listed, [*stored, *abandoned])
                 for rid in stored:  # now covered by the watermark (or ahead of it), or deleted
                     del yielded[rid]
+                # Bounded memory: what the watermark covers now is never listed again, and what it
+                # holds in ``ahead`` is not new; only recordings still listed past it are kept.
+                past = {r.recording_id for r in listed if not mark.covers(r)}
+                abandoned &= past
+                failing = {rid: failed for rid, failed in failing.items() if rid in past}
+                if debug:
+                    self.log.debug(
+                        "Listed %d recordings past the watermark%s; polling again in %.1f s",
+                        len(listed),
+                        skipped_words(skipped),
+                        wait,
+                    )
             if mark != saved:
                 saved = await self._save(store, mark, saved)
             await asyncio.sleep(wait)
+
+    async def _file_ready(
+        self,
+        hook: VobizAsyncHook,
+        recording: Recording,
+        failing: dict[str, tuple[int, float]],
+        abandoned: set[str],
+    ) -> bool:
+        """Whether the recording's file is ready. A probe that fails affects only this recording:
+        it is probed again at the next poll, or given up (added to ``abandoned``, one warning).
+
+        :raises VobizError: a 429 (the poll's pacing waits it out, as for the list) or a 401 (the
+            credentials, not this file: the watcher pauses as for the list, and loses no recording).
+        """
+        rid = recording.recording_id
+        try:
+            ready = await hook.recording_file_ready(recording)
+        except VobizError as err:
+            kind = classify(err)
+            if kind is FailureKind.RATE_LIMITED or err.status_code == 401:
+                raise
+            count, first = failing.get(rid, (0, time.monotonic()))
+            count += 1
+            if kind is FailureKind.FATAL or (
+                count >= PROBE_MAX_FAILURES and time.monotonic() - first >= PROBE_FAILING_FOR.total_seconds()
+            ):
+                failing.pop(rid, None)
+                abandoned.add(rid)
+                self.log.warning(
+                    "Giving up recording %r of %r (added %s), no event for it: the check of its file failed "
+                    "(%d in a row); the last: %s",
+                    rid,
+                    recording.conference_name,
+                    isoformat_utc(recording.add_time),
+                    count,
+                    err,
+                )
+            else:
+                failing[rid] = (count, first)
+                if count == 1:
+                    self.log.warning("Recording %r: %s; checking its file again at the next polls", rid, err)
+            return False
+        failing.pop(rid, None)
+        if not ready and datetime.now(timezone.utc) - recording.add_time > PENDING_FILE_LIMIT:
+            self.log.error("Skipping recording %r: its file still does not answer a day after", rid)
+            abandoned.add(rid)
+        return ready
 
     async def _load(self, store: WatermarkStore) -> Watermark:
         """The saved watermark; on a first start, now (saved at once, before anything is emitted)."""
@@ -444,23 +548,23 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
             return saved
         return mark
 
-    async def _list_past(self, hook: VobizAsyncHook, mark: Watermark) -> list[Recording]:
-        """The recordings this watcher emits that are past the watermark, oldest first."""
-        from vobiz_provider.hooks.listing import add_time_filters  # loaded by run() with the shared polling
-
+    async def _list_past(self, hook: VobizAsyncHook, mark: Watermark) -> tuple[list[Recording], int]:
+        """The recordings this watcher emits that are past the watermark, oldest first, and how
+        many rows of the list were skipped (unusable)."""
         filters: dict[str, Any] = {"recording_type": self.recording_type, **add_time_filters(mark.add_time)}
         if self.conference_name is not None:
             filters["conference_name"] = self.conference_name
         new: list[Recording] = []
-        last: datetime | None = None
-        descending = True
-        async with aclosing(hook.iter_recordings(**filters)) as rows:
-            async for recording in rows:
-                descending = descending and (last is None or recording.add_time <= last)
-                last = recording.add_time
+        skipped = 0
+        order = ListOrder()
+        async with aclosing(hook.iter_recording_pages(**filters)) as pages:
+            async for page in pages:
+                skipped += len(page.skipped)
+                for recording in page.recordings:
+                    order.see(recording)
+                    if self.matches(recording) and not mark.covers(recording):
+                        new.append(recording)
                 # Vobiz lists newest first (checked, not assumed): past the watermark nothing is new.
-                if descending and recording.add_time < mark.add_time:
+                if not order.more_pages(page, mark.add_time):
                     break
-                if self.matches(recording) and not mark.covers(recording):
-                    new.append(recording)
-        return sorted(new, key=lambda r: (r.add_time, r.recording_id))
+        return sorted(new, key=lambda r: (r.add_time, r.recording_id)), skipped

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from vobiz_provider.exceptions import VobizNotFoundError
+from vobiz_provider.exceptions import UnusableRecordingError, VobizNotFoundError
 from vobiz_provider.waiting.wait import RecordingWait, RowById, RowInRoom
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
             wait.read_row(hook.get_recording(question.recording_id))
         except VobizNotFoundError as missing:
             wait.read_missing_row(missing)
+        except UnusableRecordingError as unusable:
+            wait.read_unusable_row(unusable)
     elif isinstance(question, RowInRoom):
         wait.read_search(hook.find_conference_recording(question.conference_name, question.since, question.until))
     return None if wait.row is None else wait.read_file(hook.recording_file_ready(wait.row))
@@ -43,6 +45,8 @@ async def poll_async(hook: VobizAsyncHook, wait: RecordingWait, shared: SharedSe
             wait.read_row(await hook.get_recording(question.recording_id))
         except VobizNotFoundError as missing:
             wait.read_missing_row(missing)
+        except UnusableRecordingError as unusable:
+            wait.read_unusable_row(unusable)
     elif isinstance(question, RowInRoom):
         if shared is None:
             search = await hook.find_conference_recording(question.conference_name, question.since, question.until)

@@ -2,8 +2,9 @@
 
 Every outcome of a poll leads to a wait of at least the poll interval (never a tight loop);
 ``Retry-After`` stretches it. Failures that waiting cannot fix (401/403, a deleted recording,
-bad input, another 4xx) end the wait at once; 429 is waited out without counting as a failure;
-5xx, transport failures and malformed answers count against a budget of failures in a row.
+bad input, another 4xx, a recording asked for by id with a field that does not parse) end the
+wait at once; 429 is waited out without counting as a failure; 5xx, transport failures and
+malformed answers count against a budget of failures in a row.
 Pure (no clock, no sleep): any poll loop, sync or async, one wait or many, can use it.
 """
 
@@ -14,6 +15,7 @@ from enum import Enum
 from vobiz_provider.exceptions import (
     PollingGaveUpError,
     RecordingGoneError,
+    UnusableRecordingError,
     VobizAuthError,
     VobizClientError,
     VobizConfigError,
@@ -43,6 +45,8 @@ def classify(error: VobizError) -> FailureKind:
     # RecordingGoneError is a 404 for a row that had been seen; other 404s (a list) may pass.
     if isinstance(error, (VobizAuthError, VobizClientError, VobizConfigError, RecordingGoneError)):
         return FailureKind.FATAL
+    if isinstance(error, UnusableRecordingError) and not error.missing:
+        return FailureKind.FATAL  # the recording waited for by id has a field that does not parse
     return FailureKind.TRANSIENT
 
 
@@ -122,15 +126,24 @@ class PollSchedule:
         return min(wait, remaining)
 
 
-def check_pacing(interval: float, backoff: float, max_interval: float | None, max_failures: int) -> None:
-    """Refuse pacing values that would poll in a tight loop or never give up, naming the parameter."""
+def check_pacing(
+    interval: float,
+    backoff: float,
+    max_interval: float | None,
+    max_failures: int,
+    *,
+    interval_param: str = "poll_interval",
+    max_interval_param: str = "max_poll_interval",
+) -> None:
+    """Refuse pacing values that would poll in a tight loop or never give up, naming the parameter
+    as the caller's author wrote it (a sensor's ``poke_interval`` and ``max_wait``)."""
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
-        raise VobizConfigError(f"poll_interval must be a number of seconds > 0, got {interval!r}")
+        raise VobizConfigError(f"{interval_param} must be a number of seconds > 0, got {interval!r}")
     if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not backoff >= 1:
         raise VobizConfigError(f"poll_backoff must be a factor >= 1, got {backoff!r}")
     if max_interval is not None and (
         isinstance(max_interval, bool) or not isinstance(max_interval, (int, float)) or not max_interval > 0
     ):
-        raise VobizConfigError(f"max_poll_interval must be a number of seconds > 0 or None, got {max_interval!r}")
+        raise VobizConfigError(f"{max_interval_param} must be a number of seconds > 0 or None, got {max_interval!r}")
     if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 1:
         raise VobizConfigError(f"max_consecutive_failures must be an integer >= 1, got {max_failures!r}")

@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from vobiz_provider.exceptions import RecordingGoneError, VobizConfigError, VobizNotFoundError
+from vobiz_provider.exceptions import (
+    RecordingGoneError,
+    UnusableRecordingError,
+    VobizConfigError,
+    VobizNotFoundError,
+)
 from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.meeting_window import window_words
 from vobiz_provider.models import Recording
@@ -154,6 +159,15 @@ class RecordingWait:
                 api_id=error.api_id,
             ) from None
         self._last_seen = f"Vobiz does not know recording {recording_id!r} yet (404)"
+
+    def read_unusable_row(self, error: UnusableRecordingError) -> None:
+        """The row asked for by id, but one of its fields is missing (not ready yet: Vobiz is still
+        processing it) or unreadable (:raises UnusableRecordingError: naming the field; fatal)."""
+        if not error.missing:
+            raise error
+        self._last_seen = (
+            f"recording {self.target.recording_id!r} has no {error.field} yet (Vobiz is still processing it?)"
+        )
 
     def read_search(self, search: RecordingSearch) -> None:
         """The search of the room: its match becomes the row, or it says what was seen instead."""
