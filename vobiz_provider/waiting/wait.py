@@ -3,7 +3,7 @@
 A poll (:mod:`vobiz_provider.waiting.polls`) asks :meth:`RecordingWait.next_question`, sends the
 matching hook call and hands the answer to the ``read_*`` method for it. Until the recording's
 row is known, the question is about the row (by id, or a search of the room since a time);
-after that, only about its file.
+after that, only about the files not ready yet (its own, or with ``collect="all"`` every part's).
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def stop_time(after_stop: Any) -> datetime | None:
 
 @dataclass(frozen=True)
 class RecordingTarget:
-    """The recording a wait is for: one by id, or the newest of a room added within ``[since, until]``.
+    """The recording a wait is for: one by id, or the newest of a room added within ``[since, until]``
+    (the part a stop ended, with ``stopped_at``; every part, with ``collect="all"``).
 
     :param conference_name: the room, case-sensitive; with ``recording_id`` it must be that recording's room.
     :param recording_id: the recording's id; when given, ``since`` and ``until`` are not used to choose.
@@ -252,8 +253,7 @@ class RecordingWait:
             match = min(stops, key=lambda rec: (rec.ended_at, rec.add_time)) if stops else None
         if match is None:
             self._last_search = search  # described only when asked (a timeout): polls stay cheap
-            if search.match is not None:  # parts of the window, all ended before the stop
-                self._earlier_parts = [rec for rec in search.in_window if rec is not match]
+            self._earlier_parts = list(search.in_window)  # parts of the window, all ended before the stop
             return
         self.others = sorted(
             (rec for rec in search.in_window if rec is not match), key=lambda rec: rec.add_time, reverse=True
