@@ -2,7 +2,10 @@
 
 Scheduled on the ``vobiz_meeting_recordings`` asset: every download in the stand-up pipeline or
 the end-of-day sweep emits an asset event whose ``extra`` carries the recording id, path, size,
-sha256 and duration. This DAG writes one row per recording into the table ``vobiz_recordings``
+sha256 and duration; a meeting recorded in parts (the host paused and restarted the recording)
+gives one event per part, from the stand-up pipeline's mapped download. This DAG writes one row
+per recording, so one per part (the parts of one meeting share ``source_run_id``, the run that
+downloaded them), into the table ``vobiz_recordings``
 through the Airflow connection ``vobiz_catalogue_db`` (any SQL database with a common-sql hook;
 SQLite by default: ``AIRFLOW_CONN_VOBIZ_CATALOGUE_DB='sqlite:////var/lib/meetings/catalogue.db'``).
 

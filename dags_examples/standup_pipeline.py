@@ -1,10 +1,12 @@
 """Stand-up pipeline: collect the daily stand-up's recording when the meeting ends.
 
 Runs on weekdays at 09:15 London time, the end of a 09:00 stand-up. It stops the room's
-recording, waits (deferred, so no worker slot is held) until Vobiz has finished the file,
-downloads it to a dated path in your storage (``<id>.wav`` or ``<id>.mp3``, named by its
-bytes), checks its duration against the scheduled meeting length and emits an asset event
-that the recording catalogue DAG picks up.
+recording, waits (deferred, so no worker slot is held) until Vobiz has finished the file of the
+part that stop ended and of every earlier part of the meeting (a host who paused and restarted
+the recording leaves several), downloads each part to a dated path in your storage
+(``<id>.wav`` or ``<id>.mp3``, named by its id and its bytes; one mapped task per part), emits
+an asset event per part that the recording catalogue DAG picks up, and checks the parts'
+total duration against the scheduled meeting length.
 
 The timetable's 15-minute interval makes the run's data interval the meeting itself: the
 sensor's default window (the interval, plus a margin for Vobiz to add the row) ignores the
@@ -20,9 +22,10 @@ Params (defaults work against the fake Vobiz server of ``make demo``):
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, CronTriggerTimetable, Param
+from airflow.sdk import DAG, Asset, CronTriggerTimetable, Param, get_current_context, task
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
@@ -30,6 +33,8 @@ from vobiz_provider.sensors.recording import ConferenceRecordingSensor
 
 # Downstream DAGs (the recording catalogue) are scheduled on this asset.
 MEETING_RECORDINGS = Asset("vobiz_meeting_recordings")
+# Seconds the parts together may differ from the scheduled length (late start, early end).
+DURATION_TOLERANCE_S = 120
 
 with DAG(
     dag_id="vobiz_standup_pipeline",
@@ -57,20 +62,38 @@ with DAG(
     wait_for_recording = ConferenceRecordingSensor(
         task_id="wait_for_recording",
         conference_name="{{ params.conference_name }}",
+        # Wait for the part this run's stop ended: a part the host finished earlier is ready
+        # sooner, and alone it is only the first half of the meeting.
+        after_stop=stop_recording.output,
+        # Every part of the meeting (a list, oldest first), not only the newest.
+        collect="all",
         deferrable=True,
         poke_interval=5,
         timeout=60 * 60,
     )
-    download_recording = DownloadRecordingOperator(
+    # One download per part, each under its own name: {recording_id} and {format} (wav or mp3,
+    # as the downloaded bytes say) are filled in by the operator.
+    download_recording = DownloadRecordingOperator.partial(
         task_id="download_recording",
-        recording=wait_for_recording.output,
-        destination=(
-            "{{ params.storage_root }}/standup/{{ dag_run.run_after | ds }}/"
-            "{{ ti.xcom_pull(task_ids='wait_for_recording')['recording_id'] }}.{format}"
-        ),  # {format}: wav or mp3, as the downloaded bytes say
-        expected_duration="{{ params.meeting_minutes * 60 }}",
-        duration_tolerance=120,
+        destination="{{ params.storage_root }}/standup/{{ dag_run.run_after | ds }}/{recording_id}.{format}",
         outlets=[MEETING_RECORDINGS],
-    )
-    stop_recording >> wait_for_recording >> download_recording
+    ).expand(recording=wait_for_recording.output)
+
+    @task
+    def check_meeting_length(downloads: list[dict[str, Any]]) -> dict[str, Any]:
+        """The parts together must last the scheduled meeting, give or take two minutes."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        expected = int(get_current_context()["params"]["meeting_minutes"]) * 60
+        parts = list(downloads)  # oldest part first, as the sensor listed them
+        total = round(sum(float(download["duration_s"]) for download in parts), 3)
+        if abs(total - expected) > DURATION_TOLERANCE_S:
+            raise AirflowFailException(
+                f"the {len(parts)} part(s) last {total:.0f} s together; the meeting was scheduled for "
+                f"{expected} s (tolerance {DURATION_TOLERANCE_S} s)"
+            )
+        return {"parts": len(parts), "duration_s": total, "paths": [download["path"] for download in parts]}
+
+    stop_recording >> wait_for_recording
+    check_meeting_length(download_recording.output)
     # [END howto_stop_wait_download]

@@ -75,11 +75,16 @@ def run_standup(
     logical_date: str | None = "now",
     on_tick: Callable[[Watched], None] | None = None,
     retries_expected: bool = False,
+    restarted: bool = False,
 ) -> Standup:
+    """The stand-up pipeline on a fresh room; ``restarted``: the host paused and restarted the recording
+    two minutes before the run, so the meeting is in two parts of 30 s (part 1 ready before the run)."""
     room = f"Standup {name}"
     storage = dep.files / name
     settings = dep.fake.reset(processing_delay_s=processing_delay_s, file_delay_s=1.0)
-    dep.fake.add_room(room, duration_s=60)
+    dep.fake.add_room(room, duration_s=30 if restarted else 60)
+    if restarted:
+        dep.fake.restart_recording(room, ago_s=120)
     conf = {"conference_name": room, "storage_root": str(storage), "meeting_minutes": 1}
     watched = trigger_and_watch(
         dep.api,
@@ -96,7 +101,8 @@ def run_standup(
 
 
 def check_standup(dep: Deployment, standup: Standup, outcome: Outcome) -> None:
-    """The run succeeded after a deferred wait, one stop was sent, one whole file landed, nothing else."""
+    """The run succeeded after a deferred wait, one stop was sent, one whole file per part of the
+    meeting landed (the part the stop ended among them), nothing else."""
     watched = standup.watched
     states = {f"{task}[{index}]" if index >= 0 else task: seen for (task, index), seen in watched.states.items()}
     expect(watched.final["state"] == "success", f"run ended {watched.final['state']}; states seen {states}")
@@ -104,10 +110,16 @@ def check_standup(dep: Deployment, standup: Standup, outcome: Outcome) -> None:
     outcome.notes.append(check_no_slot_held(dep, watched, (WAIT, -1)))
     stops = dep.fake.stops_of(standup.room)
     expect([s["status"] for s in stops] == [204], f"stop sent {len(stops)} time(s): {[s['status'] for s in stops]}")
-    sensor_xcom = dep.api.xcom(STANDUP, watched.run_id, WAIT)
-    delivered = dep.api.xcom(STANDUP, watched.run_id, "download_recording")
-    check_files(dep, standup.storage, {sensor_xcom["recording_url"]: 1})
-    expect(Path(delivered["path"]).is_file(), f"the download reported {delivered['path']}, which is not there")
+    parts = dep.api.xcom(STANDUP, watched.run_id, WAIT)  # collect="all": every part, oldest first
+    rows = dep.fake.recordings()
+    expect(
+        sorted(part["recording_id"] for part in parts) == sorted(row["recording_id"] for row in rows),
+        f"the sensor returned {[p['recording_id'] for p in parts]}; the room has {[r['recording_id'] for r in rows]}",
+    )
+    check_files(dep, standup.storage, {part["recording_url"]: 1 for part in parts})
+    for index in range(len(parts)):
+        delivered = dep.api.xcom(STANDUP, watched.run_id, "download_recording", index)
+        expect(Path(delivered["path"]).is_file(), f"the download reported {delivered['path']}, which is not there")
     ready = stops[0]["received_at"] + standup.settings["processing_delay_s"] + standup.settings["file_delay_s"]
     succeeded = parse_time(watched.ti(WAIT)["end_date"])
     if succeeded is not None:
@@ -183,7 +195,7 @@ def standup_deferred(dep: Deployment) -> Outcome:
 @case("triggerer_killed", "single", "distributed")
 def triggerer_killed(dep: Deployment) -> Outcome:
     """SIGKILL the triggerer holding the deferred sensor: a restarted one (single machine) or the other
-    one (distributed) takes the trigger over; one stop, one file."""
+    one (distributed) takes the trigger over; one stop, one file per part of the meeting."""
     outcome = Outcome()
     killed: list[str] = []
 
@@ -198,7 +210,8 @@ def triggerer_killed(dep: Deployment) -> Outcome:
             dep.components[name].restarts += 1
             dep.components[name].start()
 
-    standup = run_standup(dep, f"triggerer-killed-{dep.kind}", processing_delay_s=30.0, on_tick=on_tick)
+    # A meeting in two parts: the trigger rebuilt after the kill still waits for the part the stop ended.
+    standup = run_standup(dep, f"triggerer-killed-{dep.kind}", processing_delay_s=30.0, on_tick=on_tick, restarted=True)
     expect(bool(killed), "the sensor finished before a triggerer held it")
     holders = standup.watched.triggerers.get((WAIT, -1), [])
     expect(len(holders) >= 2, f"no takeover seen: trigger held by {holders}")
@@ -263,7 +276,10 @@ def worker_killed_during_download(dep: Deployment) -> Outcome:
             dep.fake.set_latency("media", 60.0)
             plan["slowed_at"] = time.time()
             return
-        download = watched.ti("download_recording")
+        try:
+            download = watched.ti("download_recording", 0)  # mapped over the meeting's parts: here one
+        except KeyError:  # not expanded yet
+            return
         media = [e for e in dep.fake.log() if e["route"] == "media" and e["received_at"] >= plan["slowed_at"]]
         if download["state"] == "running" and download.get("hostname") and media:
             name = named_component(dep, download["hostname"])
@@ -273,7 +289,7 @@ def worker_killed_during_download(dep: Deployment) -> Outcome:
 
     standup = run_standup(dep, "worker-killed", on_tick=on_tick, retries_expected=True)
     expect("killed" in plan, "the download finished before a worker could be killed")
-    tries = dep.api.tries(STANDUP, standup.watched.run_id, "download_recording")
+    tries = dep.api.tries(STANDUP, standup.watched.run_id, "download_recording", 0)
     hosts = [t.get("hostname") for t in sorted(tries, key=lambda t: t["try_number"])]
     expect(len(hosts) >= 2 and hosts[0] == plan["killed"], f"tries ran on {hosts}; killed {plan['killed']}")
     expect(hosts[-1] != plan["killed"], f"the retry ran on the killed worker: {hosts}")

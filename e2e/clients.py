@@ -126,6 +126,11 @@ class FakeVobiz:
         body = {"name": name, "members": 3, "recording": True, "file_format": file_format, "duration_s": duration_s}
         self._call("POST", "rooms", body)
 
+    def restart_recording(self, name: str, *, ago_s: float = 0.0) -> str:
+        """The host stops and restarts the room's recording (``ago_s`` seconds ago): the finished part's id."""
+        encoded = quote(name, safe="")
+        return str(self._call("POST", f"rooms/{encoded}/restart", {"ago_s": ago_s})["recording_id"])
+
     def settings(self, **settings: Any) -> dict[str, Any]:
         return self._call("POST", "settings", settings)
 

@@ -1,7 +1,9 @@
 """``make demo``: run the stand-up pipeline end to end, then the recording catalogue.
 
 Against the embedded fake Vobiz server by default: it starts seeded with a live room that is
-recording, ``vobiz_default`` points at it, and both DAGs run with ``airflow dags test`` (the
+recording and whose host paused and restarted the recording five minutes ago (so the meeting is
+in two parts: part 1 is ready before the run, the pipeline's stop ends part 2), ``vobiz_default``
+points at it, and both DAGs run with ``airflow dags test`` (the
 sensor's deferral included). With ``AIRFLOW_CONN_VOBIZ_DEFAULT`` set in the environment the
 demo runs against that connection instead: that STOPS A REAL RECORDING of the room named by
 ``VOBIZ_DEMO_ROOM`` (default "Daily Standup").
@@ -47,7 +49,9 @@ def _start_fake_server() -> Any:
 
     server = FakeVobizServer(auth_id="MA_DEMO0001", auth_token="demo-token").start()
     server.configure(processing_delay_s=1.0, file_delay_s=1.0)
-    server.add_room(ROOM, members=3, recording=True, file_format="wav", duration_s=MEETING_MINUTES * 60)
+    # Two parts of half the meeting each: the first finished five minutes ago, the stop ends the second.
+    server.add_room(ROOM, members=3, recording=True, file_format="wav", duration_s=MEETING_MINUTES * 60 / 2)
+    server.restart_recording(ROOM, ago_s=300)
     os.environ["AIRFLOW_CONN_VOBIZ_DEFAULT"] = server.connection_json()
     return server
 
@@ -76,8 +80,19 @@ def _xcoms(dag_id: str) -> dict[str, Any]:
             raise SystemExit(f"no run of {dag_id} was recorded")
         if str(getattr(run.state, "value", run.state)) != "success":
             raise SystemExit(f"{dag_id} finished in state {run.state}")
-        rows = session.query(XComModel).filter_by(dag_id=dag_id, run_id=run.run_id, key="return_value").all()
-        return {row.task_id: row.value for row in rows}
+        rows = (
+            session.query(XComModel)
+            .filter_by(dag_id=dag_id, run_id=run.run_id, key="return_value")
+            .order_by(XComModel.map_index)
+            .all()
+        )
+        values: dict[str, Any] = {}
+        for row in rows:  # a mapped task's values as a list, by map index
+            if row.map_index < 0:
+                values[row.task_id] = row.value
+            else:
+                values.setdefault(row.task_id, []).append(row.value)
+        return values
 
 
 def _catalogue_row(recording_id: str) -> dict[str, Any]:
@@ -109,19 +124,26 @@ def main() -> int:
             server.stop()
 
     pipeline = _xcoms(PIPELINE)
-    stop, download = pipeline["stop_recording"], pipeline["download_recording"]
-    row = _catalogue_row(download["recording_id"])
+    stop, downloads, length = (
+        pipeline["stop_recording"],
+        pipeline["download_recording"],
+        pipeline["check_meeting_length"],
+    )
     summary = {
         "room": stop["conference_name"],
         "stop status": stop["status"],
-        "recording id": download["recording_id"],
-        "file": download["path"],
-        "size": f"{download['bytes']:,} bytes",
-        "format": download["format"],
-        "duration": f"{download['duration_s']:.1f} s (scheduled {MEETING_MINUTES} min)",
-        "sha256": download["sha256"],
-        "catalogue row": f"{row['recording_id']} | {row['conference_name']} | {row['path']} | {row['bytes']} bytes",
+        "parts": f"{len(downloads)}, {length['duration_s']:.1f} s together (scheduled {MEETING_MINUTES} min)",
     }
+    for number, download in enumerate(downloads, start=1):
+        row = _catalogue_row(download["recording_id"])
+        summary[f"part {number}"] = (
+            f"{download['recording_id']}: {download['format']}, {download['bytes']:,} bytes, "
+            f"{download['duration_s']:.1f} s, sha256 {download['sha256'][:16]}..."
+        )
+        summary[f"part {number} file"] = download["path"]
+        summary[f"part {number} catalogue row"] = (
+            f"{row['recording_id']} | {row['conference_name']} | {row['bytes']} bytes"
+        )
     print("\nDemo summary")
     width = max(map(len, summary))
     for key, value in summary.items():

@@ -32,10 +32,15 @@ def _asset_event_extras(asset_name: str, run_id: str) -> list[dict[str, Any]]:
         return [dict(event.extra or {}) for event in events]
 
 
-def _run_standup(vobiz_fake: Any, storage: Path, **when: Any) -> Any:
+def _run_standup(vobiz_fake: Any, storage: Path, *, restarted: bool = False, **when: Any) -> Any:
+    """The stand-up pipeline; ``restarted``: the host paused and restarted the recording five
+    minutes before the run, so part 1 (half the meeting) is ready before the stop makes part 2."""
     import standup_pipeline
 
-    vobiz_fake.add_room("Daily Standup", members=3, recording=True, file_format="wav", duration_s=STANDUP_MINUTES * 60)
+    part_s = STANDUP_MINUTES * 60 / (2 if restarted else 1)
+    vobiz_fake.add_room("Daily Standup", members=3, recording=True, file_format="wav", duration_s=part_s)
+    if restarted:
+        vobiz_fake.restart_recording("Daily Standup", ago_s=300)
     return run_dag(
         standup_pipeline.dag,
         run_conf={"storage_root": str(storage), "meeting_minutes": STANDUP_MINUTES},
@@ -64,9 +69,9 @@ def test_standup_pipeline_stops_waits_downloads_and_verifies(
     assert run.state == "success", run.task_states
     stop = run.xcom("stop_recording")
     assert stop["conference_name"] == "Daily Standup" and stop["status"] == "stopped"
-    recording = run.xcom("wait_for_recording")
+    [recording] = run.xcom("wait_for_recording")  # collect="all": every part, here one
     assert recording["conference_name"] == "Daily Standup"
-    download = run.xcom("download_recording")
+    [download] = run.xcoms("download_recording")
     expected = vobiz_fake.recording_bytes(recording["recording_id"])
     assert download["recording_id"] == recording["recording_id"]
     assert download["bytes"] == len(expected)
@@ -82,6 +87,29 @@ def test_standup_pipeline_stops_waits_downloads_and_verifies(
     extras = _asset_event_extras("vobiz_meeting_recordings", run.run_id)
     assert [extra["recording_id"] for extra in extras] == [recording["recording_id"]]
     assert extras[0]["sha256"] == download["sha256"]
+    assert run.xcom("check_meeting_length")["parts"] == 1
+
+
+def test_standup_pipeline_with_a_restarted_recording_lands_every_part(vobiz_fake: Any, tmp_path: Path) -> None:
+    run = _run_standup(vobiz_fake, tmp_path, restarted=True)
+
+    assert run.state == "success", run.task_states
+    parts = run.xcom("wait_for_recording")
+    rows = {row["recording_id"]: row for row in vobiz_fake.recordings}
+    assert len(parts) == len(rows) == 2
+    # Oldest first: part 1 (ready before the run), then the part this run's stop ended.
+    assert [part["recording_id"] for part in parts] == sorted(rows, key=lambda rid: rows[rid]["add_time"])
+    downloads = run.xcoms("download_recording")
+    assert [download["recording_id"] for download in downloads] == [part["recording_id"] for part in parts]
+    for download in downloads:
+        expected = vobiz_fake.recording_bytes(download["recording_id"])
+        path = Path(download["path"])
+        assert path.name == f"{download['recording_id']}.wav" and path.read_bytes() == expected
+        assert download["sha256"] == hashlib.sha256(expected).hexdigest()
+    extras = _asset_event_extras("vobiz_meeting_recordings", run.run_id)
+    assert sorted(extra["recording_id"] for extra in extras) == sorted(rows)
+    length = run.xcom("check_meeting_length")
+    assert length["parts"] == 2 and length["duration_s"] == pytest.approx(STANDUP_MINUTES * 60, abs=1)
 
 
 def test_recording_catalogue_keeps_one_row_per_recording(
@@ -91,9 +119,10 @@ def test_recording_catalogue_keeps_one_row_per_recording(
 
     database = tmp_path / "catalogue.db"
     monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_CATALOGUE_DB", json.dumps({"conn_type": "sqlite", "host": str(database)}))
-    standup = _run_standup(vobiz_fake, tmp_path / "recordings")
+    standup = _run_standup(vobiz_fake, tmp_path / "recordings", restarted=True)
     assert standup.state == "success", standup.task_states
-    download = standup.xcom("download_recording")
+    downloads = standup.xcoms("download_recording")
+    assert len(downloads) == 2
 
     first = run_dag(recording_catalogue.dag)
     # A re-run, by hand without a logical date: upserts, still one row per recording.
@@ -104,17 +133,19 @@ def test_recording_catalogue_keeps_one_row_per_recording(
         rows = db.execute(
             "SELECT recording_id, conference_name, path, bytes, sha256, duration_s FROM vobiz_recordings"
         ).fetchall()
-    matching = [row for row in rows if row[0] == download["recording_id"]]
-    assert matching == [
-        (
-            download["recording_id"],
-            "Daily Standup",
-            download["path"],
-            download["bytes"],
-            download["sha256"],
-            pytest.approx(download["duration_s"]),
-        )
-    ]
+    # A row per part of the meeting.
+    for download in downloads:
+        matching = [row for row in rows if row[0] == download["recording_id"]]
+        assert matching == [
+            (
+                download["recording_id"],
+                "Daily Standup",
+                download["path"],
+                download["bytes"],
+                download["sha256"],
+                pytest.approx(download["duration_s"]),
+            )
+        ]
     assert len(rows) == len({row[0] for row in rows})
 
 

@@ -15,3 +15,7 @@ MAX_RETRY_AFTER_S = 300.0
 TEST_CONNECTION_TIMEOUT_S = 10.0
 # Pages of the recording list read by one search before giving up (100 per page: 100,000 rows).
 MAX_LIST_PAGES = 1000
+# How much earlier than a stop's ``stopped_at`` the recording it ended may say it ended (its
+# ``end_ms``, else ``add_time``): Vobiz stamps the end by its own clock before it answers, the
+# worker stamps ``stopped_at`` by its clock when the answer arrives (docs/meeting-window.md).
+STOP_CLOCK_ALLOWANCE_S = 30.0

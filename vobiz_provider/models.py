@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
@@ -139,6 +139,13 @@ class Recording:
         data = asdict(self)
         data["add_time"] = self.add_time.isoformat()
         return data
+
+    @property
+    def ended_at(self) -> datetime:
+        """When the recording ended: ``end_ms`` (Vobiz's clock), else ``add_time`` (just after it ended)."""
+        if self.end_ms is not None:
+            return datetime.fromtimestamp(self.end_ms / 1000.0, tz=timezone.utc)
+        return self.add_time
 
     @property
     def is_conference(self) -> bool:

@@ -6,6 +6,8 @@ and triggers may all use it. Each check names the parameter and says what is wro
 
 from __future__ import annotations
 
+import ast
+import json
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -81,6 +83,23 @@ def require_http_url(value: Any, param: str, *, optional: bool = False) -> str |
     if not parts.hostname:
         raise VobizConfigError(f"{param} must name a host, got {value!r}")
     return value.strip()
+
+
+def parse_mapping_text(text: str, param: str) -> Any:
+    """A dict rendered as text: JSON, or Python's repr (what a template renders when native rendering is off).
+
+    :raises VobizConfigError: naming ``param`` when the text is neither.
+    """
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise VobizConfigError(
+            f"{param} looks like a dict but is neither JSON nor a Python literal: {text[:80]!r}"
+        ) from None
 
 
 @contextmanager

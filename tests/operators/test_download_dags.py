@@ -284,8 +284,9 @@ def test_an_error_page_instead_of_audio_fails_and_leaves_nothing(
         ({"destination": "nosuchscheme://bucket/x.wav"}, "cannot be opened"),
         (
             {"destination": "/tmp/recordings/x.{fmt}"},
-            "has an unknown placeholder {fmt}; the only placeholder is {format}",
+            "has an unknown placeholder {fmt}; the only placeholders are {format}",
         ),
+        ({"destination": "/tmp/recordings/{room}-{recording_id}.wav"}, "has an unknown placeholder {room}"),
         ({"destination": "/tmp/{format}/x.wav"}, "it may only appear in the file's name"),
         ({"expected_duration": "an hour"}, "expected_duration must be a number of seconds"),
         ({"expected_duration": 0}, "expected_duration must be greater than 0 seconds"),

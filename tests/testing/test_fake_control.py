@@ -250,3 +250,33 @@ def test_command_serves_the_demo_room_and_stops_on_sigterm():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_restart_over_http_makes_a_finished_part_and_keeps_recording(api):
+    srv = api.server
+    srv.configure(processing_delay_s=60)
+    _control(srv, "POST", "rooms", {"name": "Standup", "recording": True, "file_format": "wav"})
+    # The host restarted the recording ten minutes ago: part 1 is listed now, the room still records.
+    part1 = _control(srv, "POST", "rooms/Standup/restart", {"ago_s": 600}).json()["recording_id"]
+    rows = _control(srv, "GET", "recordings").json()
+    assert [row["recording_id"] for row in rows] == [part1]
+    assert float(rows[0]["recording_end_ms"]) / 1000 == pytest.approx(time.time() - 600, abs=5)
+    srv.configure(processing_delay_s=0)
+    part2 = srv.end_room("Standup")
+    assert part2 not in (None, part1) and {row["recording_id"] for row in srv.recordings} == {part1, part2}
+    assert _control(srv, "POST", "rooms/Standup/restart").status_code == 404  # the room is gone
+    _control(srv, "POST", "rooms", {"name": "Idle"})
+    assert "not recording" in _control(srv, "POST", "rooms/Idle/restart").json()["error"]
+    assert _control(srv, "POST", "rooms/Idle/restart", {"ago_s": "soon"}).status_code == 400
+
+
+def test_a_clock_behind_stamps_the_recording_end_behind(api):
+    srv = api.server
+    srv.configure(processing_delay_s=0, clock_offset_s=-5)
+    srv.add_room("Standup", recording=True)
+    before = time.time()
+    rid = srv.end_room("Standup")
+    row = next(row for row in srv.recordings if row["recording_id"] == rid)
+    assert float(row["recording_end_ms"]) / 1000 == pytest.approx(before - 5, abs=1)
+    with pytest.raises(ValueError, match="clock_offset_s must be a number of seconds"):
+        srv.configure(clock_offset_s="5s")

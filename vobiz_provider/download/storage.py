@@ -12,7 +12,9 @@ lost worker) cleans nothing up: its local staging file is locked while it writes
 download of the same destination finds it unlocked and removes it.
 
 A destination may end in a ``{format}`` placeholder (``/meetings/standup.{format}``): the file
-is named for the format its bytes have (``standup.wav``), decided after the download.
+is named for the format its bytes have (``standup.wav``), decided after the download. A
+``{recording_id}`` in the file's name becomes the recording's id before any request, so a
+download mapped over a meeting's parts writes one file per part.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ READ_CHUNK = 1024 * 1024
 WRITEBACK_BYTES = 8 * 1024 * 1024
 # Replaced in the destination's file name by the format detected from the bytes ("wav", "mp3").
 FORMAT_PLACEHOLDER = "{format}"
+# Replaced in the destination's file name by the recording's id, before the download.
+RECORDING_ID_PLACEHOLDER = "{recording_id}"
+_PLACEHOLDERS = ("format", "recording_id")
 # Hard links are how a file is placed without clobbering; these mean the filesystem has none.
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK})
 
@@ -76,6 +81,24 @@ class Destination:
         if not self.names_format:
             return self
         name = self.target.name.replace(FORMAT_PLACEHOLDER, audio_format)
+        return Destination(
+            self.target.parent / name,
+            None if self.local is None else self.local.with_name(name),
+        )
+
+    def for_recording(self, recording_id: str) -> Destination:
+        """The destination with ``{recording_id}`` replaced by ``recording_id``; itself when it has none.
+
+        :raises VobizConfigError: when the id cannot be part of a file name (a slash, a leading dot).
+        """
+        if RECORDING_ID_PLACEHOLDER not in self.target.name:
+            return self
+        if not recording_id or "/" in recording_id or "\\" in recording_id or recording_id.startswith("."):
+            raise VobizConfigError(
+                f"destination {str(self.target)!r} names the file by {RECORDING_ID_PLACEHOLDER}, but the "
+                f"recording's id {recording_id!r} cannot be part of a file name (a slash, or a leading dot)"
+            )
+        name = self.target.name.replace(RECORDING_ID_PLACEHOLDER, recording_id)
         return Destination(
             self.target.parent / name,
             None if self.local is None else self.local.with_name(name),
@@ -153,23 +176,23 @@ def _check_no_parent(text: str, bad: Callable[[str], VobizConfigError]) -> None:
 
 
 def _check_placeholders(text: str, bad: Callable[[str], VobizConfigError]) -> None:
-    """Braces in a destination are for ``{format}`` alone, and only in the file's name."""
+    """Braces in a destination are for ``{format}`` and ``{recording_id}`` alone, and only in the file's name."""
     if "{" not in text and "}" not in text:
         return
+    known = f"{FORMAT_PLACEHOLDER} (the format detected from the bytes: wav or mp3) and {RECORDING_ID_PLACEHOLDER}"
     try:
         fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
     except ValueError as err:
-        raise bad(f"has unbalanced braces ({err}); the only placeholder is {FORMAT_PLACEHOLDER}") from None
-    unknown = sorted({f"{{{field}}}" for field in fields if field != "format"})
-    if unknown or "{format!" in text or "{format:" in text:
-        shown = ", ".join(unknown) or "a {format} with a conversion or spec"
-        raise bad(
-            f"has an unknown placeholder {shown}; the only placeholder is {FORMAT_PLACEHOLDER} "
-            "(the format detected from the bytes: wav or mp3)"
-        )
+        raise bad(f"has unbalanced braces ({err}); the only placeholders are {known}") from None
+    unknown = sorted({f"{{{field}}}" for field in fields if field not in _PLACEHOLDERS})
+    spec = [name for name in _PLACEHOLDERS if f"{{{name}!" in text or f"{{{name}:" in text]
+    if unknown or spec:
+        shown = ", ".join(unknown) or f"a {{{spec[0]}}} with a conversion or spec"
+        raise bad(f"has an unknown placeholder {shown}; the only placeholders are {known}")
     folder = text.rstrip("/").rsplit("/", 1)[0]
-    if FORMAT_PLACEHOLDER in folder:
-        raise bad(f"has {FORMAT_PLACEHOLDER} in a folder; it may only appear in the file's name")
+    for placeholder in (FORMAT_PLACEHOLDER, RECORDING_ID_PLACEHOLDER):
+        if placeholder in folder:
+            raise bad(f"has {placeholder} in a folder; it may only appear in the file's name")
 
 
 def file_sha256(handle: IO[bytes]) -> str:

@@ -6,8 +6,6 @@ DAG files import this module at every parse. The hook, fsspec and mutagen load w
 
 from __future__ import annotations
 
-import ast
-import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,7 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID
 from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 from vobiz_provider.models import Recording
-from vobiz_provider.validation import invalid_input_fails_task, require_name
+from vobiz_provider.validation import invalid_input_fails_task, parse_mapping_text, require_name
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -60,8 +58,11 @@ class DownloadRecordingOperator(BaseOperator):
         object-storage URL such as ``s3://my_aws_conn@bucket/key.wav`` (any scheme Airflow's
         ``ObjectStoragePath`` knows), or an ``ObjectStoragePath`` (templated). Missing local
         folders are created. ``{format}`` in the file's name becomes ``wav`` or ``mp3`` as the
-        downloaded bytes say (``standup.{format}`` -> ``standup.wav``); XCom ``path`` is the
-        final name. Object stores get one PUT of the verified file (docs/destinations.md).
+        downloaded bytes say (``standup.{format}`` -> ``standup.wav``), and ``{recording_id}``
+        becomes the recording's id (``.../{recording_id}.{format}``: one file per part when the
+        download is mapped over the sensor's ``collect="all"`` list); XCom ``path`` is the final
+        name. Other braces are refused before any request. Object stores get one PUT of the
+        verified file (docs/destinations.md).
     :param expected_duration: seconds the recording should last; None not to check (templated).
     :param duration_tolerance: seconds the duration may differ from ``expected_duration``;
         default 10% of it (templated).
@@ -107,7 +108,9 @@ class DownloadRecordingOperator(BaseOperator):
 
         with invalid_input_fails_task():
             wanted = recording_argument(self.recording)
-            destination = resolve_destination(self.destination)
+            destination = resolve_destination(self.destination).for_recording(
+                wanted.recording_id if isinstance(wanted, Recording) else wanted
+            )
             expected = seconds_argument(self.expected_duration, "expected_duration", positive=True)
             tolerance = seconds_argument(self.duration_tolerance, "duration_tolerance")
             if tolerance is not None and expected is None:
@@ -175,7 +178,7 @@ def recording_argument(value: Any) -> Recording | str:
     when native rendering is off), a dict with only ``recording_id``, or an id.
     """
     if isinstance(value, str) and value.strip().startswith("{"):
-        value = _parse_mapping(value.strip())
+        value = parse_mapping_text(value.strip(), "recording")
     if value is None or isinstance(value, str):
         return require_name(value, "recording").strip()
     if not isinstance(value, Mapping):
@@ -190,19 +193,6 @@ def recording_argument(value: Any) -> Recording | str:
     if value.get("recording_id"):
         return require_name(value["recording_id"], "recording['recording_id']").strip()
     raise VobizConfigError(f"recording dict has no recording_id (keys {sorted(map(str, value))})")
-
-
-def _parse_mapping(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        raise VobizConfigError(
-            f"recording looks like a dict but is neither JSON nor a Python literal: {text[:80]!r}"
-        ) from None
 
 
 def seconds_argument(value: Any, param: str, *, positive: bool = False) -> float | None:

@@ -22,12 +22,13 @@ from vobiz_provider.validation import invalid_input_fails_task
 from vobiz_provider.waiting.events import WaitStatus, read_event
 from vobiz_provider.waiting.polls import poll
 from vobiz_provider.waiting.schedule import FailureKind, asked_wait, check_pacing, classify
-from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
+from vobiz_provider.waiting.wait import Collect, RecordingTarget, RecordingWait, stop_time
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from vobiz_provider.hooks.vobiz import VobizHook
+    from vobiz_provider.models import Recording
 
 __all__ = ["ConferenceRecordingSensor"]
 
@@ -85,7 +86,10 @@ class ConferenceRecordingSensor(BaseSensorOperator):
     Several recordings of the room in the window (the recording was stopped and restarted
     mid-meeting): the sensor returns the newest, the part that holds the meeting's end, and
     logs a warning that names every recording in the window, so the others can be collected by
-    ``recording_id``.
+    ``recording_id``. A part finished before the pipeline's stop may be the newest when the
+    sensor first looks: pass the stop's XCom as ``after_stop`` and the sensor waits for the part
+    that stop ended. ``collect="all"`` returns every part (docs/meeting-window.md, "Several
+    recordings in one meeting").
 
     In ``poke`` and ``reschedule`` mode each poke uses the connection's retry policy, and an
     error that outlasts it fails the try (``retries`` apply). Deferrable (default: Airflow's
@@ -97,8 +101,9 @@ class ConferenceRecordingSensor(BaseSensorOperator):
     Returns (XCom ``return_value``) the recording: ``recording_id``, ``recording_url``,
     ``conference_name``, ``recording_type``, ``recording_format``, ``call_uuid``, ``add_time``
     (ISO-8601 with offset), ``duration_ms``, ``start_ms``, ``end_ms``,
-    ``rounded_recording_duration``, ``from_number``, ``to_number``. A timeout says what was
-    looked for and what was seen.
+    ``rounded_recording_duration``, ``from_number``, ``to_number``; with ``collect="all"`` a
+    list of them, oldest first (map a download over it with ``.expand``). A timeout says what
+    was looked for and what was seen.
 
     :param conference_name: the room, case-sensitive (templated). With ``recording_id``, the
         recording must be of this room.
@@ -107,6 +112,16 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         a value without an offset is UTC. Empty or None: the default from the run (see above).
     :param until: the window's end (inclusive), the same types and rules as ``since``; it must not
         be before ``since``. Empty or None: the default from the run (see above).
+    :param after_stop: the stop operator's XCom (templated: ``after_stop=stop.output``; a dict, or
+        its JSON). When its ``status`` is ``"stopped"``, only a recording of the room that ended at
+        or after its ``stopped_at`` (its ``end_ms``, else its ``add_time``; less 30 s for the
+        difference between Vobiz's clock and the worker's) is the recording: an earlier part of
+        the window is never returned as it. ``"not_recording"`` and ``"not_sent"`` change nothing.
+        Not used with ``recording_id``.
+    :param collect: ``"newest"`` (default): one recording dict; ``"all"``: a list of every
+        recording of the room added within ``[since, until]``, oldest first, returned once each
+        file can be downloaded (and, with ``after_stop``, once the stop's part is among them).
+        Not with ``recording_id`` (refused).
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     :param deferrable: wait in the triggerer instead of a worker slot.
     :param max_consecutive_failures: deferrable only: failed polls in a row (5xx, transport
@@ -116,7 +131,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
     of the growing interval) apply as for every sensor, to the trigger's polls too.
     """
 
-    template_fields: Sequence[str] = ("conference_name", "recording_id", "since", "until")
+    template_fields: Sequence[str] = ("conference_name", "recording_id", "since", "until", "after_stop")
     ui_color = "#e6dcf4"
 
     def __init__(
@@ -126,6 +141,8 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         recording_id: str | None = None,
         since: str | datetime | None = None,
         until: str | datetime | None = None,
+        after_stop: dict[str, Any] | str | None = None,
+        collect: str = Collect.NEWEST.value,
         vobiz_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         max_consecutive_failures: int = 5,
@@ -136,6 +153,8 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         self.recording_id = recording_id
         self.since = since
         self.until = until
+        self.after_stop = after_stop
+        self.collect = collect
         self.vobiz_conn_id = vobiz_conn_id
         self.deferrable = deferrable
         self.max_consecutive_failures = max_consecutive_failures
@@ -169,9 +188,17 @@ class ConferenceRecordingSensor(BaseSensorOperator):
                 since = window.since if _unset(since) else since
                 until = window.until if _unset(until) else until
             with invalid_input_fails_task():
+                stopped_at = None if self.recording_id not in (None, "") else stop_time(self.after_stop)
                 target = RecordingTarget.from_inputs(
-                    conference_name=self.conference_name, recording_id=self.recording_id, since=since, until=until
+                    conference_name=self.conference_name,
+                    recording_id=self.recording_id,
+                    since=since,
+                    until=until,
+                    stopped_at=stopped_at,
+                    collect=self.collect,
                 )
+            if stopped_at is not None:
+                self.log.info("Waiting for the part the stop at %s ended", isoformat_utc(stopped_at))
             self._wait = RecordingWait(target)
         return self._wait
 
@@ -203,10 +230,11 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         if recording is None:
             self.log.info("Not ready yet: %s", wait.describe())
             return PokeReturnValue(is_done=False)
-        self._log_ready(recording.to_dict(), wait.several_in_window())
-        return PokeReturnValue(is_done=True, xcom_value=recording.to_dict())
+        result = self._result(recording, wait.collected())
+        self._log_ready(result, wait.several_in_window())
+        return PokeReturnValue(is_done=True, xcom_value=result)
 
-    def _check_then_defer(self, context: Context, wait: RecordingWait) -> dict[str, Any]:
+    def _check_then_defer(self, context: Context, wait: RecordingWait) -> dict[str, Any] | list[dict[str, Any]]:
         """One check on the worker (a ready recording returns at once), then defer to the trigger."""
         from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
 
@@ -224,7 +252,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
             self.log.warning("Vobiz: %s; the triggerer will keep trying", err)
             recording, pause = None, asked_wait(err)
         if recording is not None:
-            result = recording.to_dict()
+            result = self._result(recording, wait.collected())
             self._log_ready(result, wait.several_in_window())
             return result
         self.log.info("Not ready yet, waiting in the triggerer: %s", wait.describe())
@@ -244,6 +272,8 @@ class ConferenceRecordingSensor(BaseSensorOperator):
                 recording_seen=wait.seen,
                 # The worker has just asked: the trigger's first poll comes one interval later.
                 first_poll_at=time.time() + max(self.poke_interval, pause),
+                stopped_at=None if target.stopped_at is None else isoformat_utc(target.stopped_at),
+                collect=target.collect.value,
             )
         self.defer(
             trigger=trigger,
@@ -251,7 +281,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
             timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
         )
 
-    def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
+    def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any] | list[dict[str, Any]]:
         """Resume after the trigger: the recording (as the poke path returns it), or the trigger's failure."""
         try:
             outcome = read_event(event)
@@ -261,16 +291,24 @@ class ConferenceRecordingSensor(BaseSensorOperator):
             raise AirflowSensorTimeout(outcome.message)
         if outcome.status is WaitStatus.ERROR or outcome.recording is None:
             raise AirflowException(outcome.message)
-        result = outcome.recording.to_dict()
+        if self.collect == Collect.ALL.value and not outcome.recordings:
+            raise AirflowException(f"{self.task_id} asked for every part, but the trigger's event carries none")
+        result = self._result(outcome.recording, list(outcome.recordings or ()))
         self._log_ready(result, outcome.message or None)
         return result
 
-    def _log_ready(self, recording: dict[str, Any], several: str | None = None) -> None:
+    @staticmethod
+    def _result(recording: Recording, parts: list[Recording]) -> dict[str, Any] | list[dict[str, Any]]:
+        """The XCom: the recording, or with ``collect="all"`` every part, oldest first."""
+        return [part.to_dict() for part in parts] if parts else recording.to_dict()
+
+    def _log_ready(self, result: dict[str, Any] | list[dict[str, Any]], several: str | None = None) -> None:
         if several:
             self.log.warning("%s", several)
-        self.log.info(
-            "The file of recording %r of %r (added %s) can be downloaded",
-            recording["recording_id"],
-            recording["conference_name"],
-            recording["add_time"],
-        )
+        for recording in result if isinstance(result, list) else [result]:
+            self.log.info(
+                "The file of recording %r of %r (added %s) can be downloaded",
+                recording["recording_id"],
+                recording["conference_name"],
+                recording["add_time"],
+            )

@@ -7,6 +7,7 @@ Each endpoint maps to a method of :class:`~vobiz_provider.testing.FakeVobizServe
 ``GET|POST /_fake/settings``                read / ``configure(**json)``; answers the settings
 ``POST /_fake/rooms``                       ``add_room(name, members, recording, file_format, duration_s)``
 ``POST /_fake/rooms/{name}/record``         ``start_recording(name, file_format)``
+``POST /_fake/rooms/{name}/restart``        ``restart_recording(name, ago_s)`` -> ``{"recording_id"}``
 ``POST /_fake/rooms/{name}/end``            ``end_room(name)`` -> ``{"recording_id"}``
 ``GET|POST /_fake/recordings``              ``recordings`` / ``add_recording(**json)`` (add_time ISO)
 ``POST /_fake/faults``                      ``{route, status, retry_after, body, headers, times}``,
@@ -96,6 +97,13 @@ def add_control_routes(app: web.Application, state: FakeState) -> None:
         active = state.start_recording(request.match_info["name"], body.get("file_format", "mp3"))
         return web.json_response({"recording_id": active.recording_id})
 
+    async def restart_room(request: web.Request) -> web.StreamResponse:
+        body = await _body(request, ("ago_s",))
+        ago_s = body.get("ago_s", 0.0)
+        if isinstance(ago_s, bool) or not isinstance(ago_s, (int, float)):
+            raise ValueError(f"ago_s must be a number of seconds, not {ago_s!r}")
+        return web.json_response({"recording_id": state.restart_recording(request.match_info["name"], float(ago_s))})
+
     async def end_room(request: web.Request) -> web.StreamResponse:
         return web.json_response({"recording_id": state.end_room(request.match_info["name"])})
 
@@ -148,6 +156,7 @@ def add_control_routes(app: web.Application, state: FakeState) -> None:
         ("POST", "/_fake/settings", settings),
         ("POST", "/_fake/rooms", add_room),
         ("POST", "/_fake/rooms/{name}/record", record_room),
+        ("POST", "/_fake/rooms/{name}/restart", restart_room),
         ("POST", "/_fake/rooms/{name}/end", end_room),
         ("GET", "/_fake/recordings", recordings),
         ("POST", "/_fake/recordings", recordings),

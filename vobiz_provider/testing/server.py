@@ -212,6 +212,16 @@ class FakeVobizServer:
         """Start recording a live room, as the API's start does (KeyError: no such room)."""
         self._state.start_recording(name, file_format)
 
+    def restart_recording(self, name: str, ago_s: float = 0.0) -> str:
+        """The host stops the room's recording and starts it again mid-meeting: returns the id of the
+        finished part, whose row and file appear as after any stop (the room keeps recording).
+
+        ``ago_s``: the restart happened that many seconds ago, e.g. ``ago_s=600`` for a part that
+        ended ten minutes before the pipeline's stop, already listed and downloadable when the
+        processing delays are shorter than that. KeyError: no such room; ValueError: not recording.
+        """
+        return self._state.restart_recording(name, ago_s)
+
     def end_room(self, name: str) -> str | None:
         """Everyone leaves: any recording stops (its id is returned) and the room is gone."""
         return self._state.end_room(name)

@@ -98,6 +98,8 @@ class FakeSettings:
         never reach a log; the storage route ignores the query.
     :param storage_port: port put into storage URLs instead of the server's own (point it at
         :func:`~vobiz_provider.testing.ports.refusing_port` to play a storage host that refuses).
+    :param clock_offset_s: seconds Vobiz's clock runs ahead of the machine's (negative: behind); the
+        times the fake stamps from now on (a recording's start, end and ``add_time``) are off by it.
     """
 
     start_mode: str = "current"
@@ -126,6 +128,7 @@ class FakeSettings:
     storage_signed: bool = False
     storage_port: int | None = None
     ignore_range: bool = False
+    clock_offset_s: float = 0.0
 
     def update(self, **changes: Any) -> None:
         """Validate every change first, then apply them all (so a bad call changes nothing)."""
@@ -162,6 +165,10 @@ def _checked(name: str, value: Any) -> Any:
         raise ValueError(f"{name} must be an HTTP status code or None, not {value!r}")
     if name == "storage_port" and value is not None and not (isinstance(value, int) and 0 < value < 65536):
         raise ValueError(f"storage_port must be a TCP port or None, not {value!r}")
+    if name == "clock_offset_s":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise ValueError(f"clock_offset_s must be a number of seconds, not {value!r}")
+        return float(value)
     if name in ("add_time_utc_offset", "list_filter_utc_offset") and not (
         isinstance(value, str) and _OFFSET.match(value)
     ):

@@ -102,18 +102,42 @@ class FakeState:
             if room.active is not None:
                 raise RecordingInProgressError(f"room {name!r} is already recording")
             # The id is fixed now so legacy start answers can name the row that appears later.
-            room.active = ActiveRecording(str(uuid.uuid4()), file_format, utcnow(), callback_url)
+            room.active = ActiveRecording(str(uuid.uuid4()), file_format, self.now(), callback_url)
             return room.active
 
-    def stop_recording(self, name: str) -> str | None:
-        """Stop the room's recording; the row appears after the processing delay."""
+    def now(self) -> datetime:
+        """The time by the fake Vobiz's clock (``settings.clock_offset_s`` off the machine's)."""
+        return utcnow() + timedelta(seconds=self.settings.clock_offset_s)
+
+    def restart_recording(self, name: str, ago_s: float = 0.0) -> str:
+        """The host stops the room's recording and starts it again: a finished part, and a new recording.
+
+        ``ago_s``: the restart happened that many seconds ago (the part ended then; its row and
+        file are as far along as they would be by now). Returns the finished part's id.
+        """
+        if ago_s < 0:
+            raise ValueError("ago_s must be >= 0")
+        with self.lock:
+            room = self._room(name)
+            if room.active is None:
+                raise ValueError(f"room {name!r} is not recording: there is nothing to restart")
+            file_format, callback_url = room.active.file_format, room.active.callback_url
+            part = self.stop_recording(name, ago_s=ago_s)
+            assert part is not None
+            self.start_recording(name, file_format, callback_url)
+            assert room.active is not None
+            room.active.started_at -= timedelta(seconds=ago_s)
+            return part
+
+    def stop_recording(self, name: str, ago_s: float = 0.0) -> str | None:
+        """Stop the room's recording (``ago_s`` seconds ago); the row appears after the processing delay."""
         with self.lock:
             room = self._room(name)
             active, room.active = room.active, None
             if active is None:
                 return None
             delay = self.settings.processing_delay_s
-            now, mono = utcnow(), time.monotonic()
+            now, mono = self.now() - timedelta(seconds=ago_s), time.monotonic() - ago_s
             duration = room.duration_s or self.settings.recording_duration_s
             self.recordings[active.recording_id] = FakeRecording(
                 recording_id=active.recording_id,
@@ -178,7 +202,7 @@ class FakeState:
             # ready=False behaves like a recording just stopped: both delays still to run.
             delay = 0.0 if ready else self.settings.processing_delay_s
             file_delay = 0.0 if ready else self.settings.file_delay_s
-            when = as_utc(add_time) if add_time else utcnow() + timedelta(seconds=delay)
+            when = as_utc(add_time) if add_time else self.now() + timedelta(seconds=delay)
             self.recordings[recording_id] = FakeRecording(
                 recording_id=recording_id,
                 conference_name=conference_name,

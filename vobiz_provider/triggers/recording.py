@@ -158,6 +158,9 @@ class ConferenceRecordingTrigger(BaseTrigger):
     :param recording_seen: the recording's row was seen already (by the worker's check): by id, a 404
         now means it was deleted.
     :param first_poll_at: seconds since the epoch before which not to poll (the worker just did).
+    :param stopped_at: ISO-8601 or None: when the pipeline's stop stopped the room's recording (the
+        sensor's ``after_stop``); only the part that ended then or later is the recording.
+    :param collect: ``"newest"`` or ``"all"`` (the success event carries every part, oldest first).
     """
 
     @refused_kwargs_fail_only_this_trigger
@@ -176,12 +179,19 @@ class ConferenceRecordingTrigger(BaseTrigger):
         max_consecutive_failures: int = 5,
         recording_seen: bool = False,
         first_poll_at: float | None = None,
+        stopped_at: str | None = None,
+        collect: str = "newest",
     ) -> None:
         super().__init__()
         load_shared_polling()  # import the hook now, never inside run() on the triggerer's loop
         check_pacing(poll_interval, poll_backoff, max_poll_interval, max_consecutive_failures)
         self.target = RecordingTarget.from_inputs(
-            conference_name=conference_name, recording_id=recording_id, since=since, until=until
+            conference_name=conference_name,
+            recording_id=recording_id,
+            since=since,
+            until=until,
+            stopped_at=stopped_at,
+            collect=collect,
         )
         self.deadline = _epoch(deadline, "deadline")
         self.vobiz_conn_id = vobiz_conn_id
@@ -209,6 +219,8 @@ class ConferenceRecordingTrigger(BaseTrigger):
                 "max_consecutive_failures": self.max_consecutive_failures,
                 "recording_seen": self.recording_seen,
                 "first_poll_at": self.first_poll_at,
+                "stopped_at": None if target.stopped_at is None else isoformat_utc(target.stopped_at),
+                "collect": target.collect.value,
             },
         )
 
@@ -272,7 +284,11 @@ class ConferenceRecordingTrigger(BaseTrigger):
                     several = wait.several_in_window()
                     if several:
                         self.log.warning("%s", several)
-                    return success_event(recording, several)
+                    return success_event(recording, several, wait.collected())
+                if share is not None and wait.row is not None:
+                    # The wait's row is found (the stop's part, not merely the newest): from now on
+                    # it probes files only, so its window no longer stretches the shared reads.
+                    share.leave()
                 pause, last_error = schedule.after_answer(), None
                 if debug:
                     self.log.debug("Not ready: %s; polling again in %.1f s", wait.describe(), pause)

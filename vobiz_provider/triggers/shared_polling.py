@@ -189,8 +189,6 @@ class ListShare:
                 # The read's failure is this wait's failed poll too (each wait counts it against its budget).
                 raise outcome.with_traceback(None)
             search = outcome.search(question.conference_name, question.since, question.until)
-        if search.match is not None:
-            self.leave()  # the row is found: from now on the wait probes only its file
         return search
 
     def leave(self) -> None:

@@ -1,7 +1,8 @@
 """The one event ``ConferenceRecordingTrigger`` sends back, built and read in one place.
 
 ``{"status": "success", "recording": {...}}`` (the recording as :meth:`Recording.to_dict` gives
-it, and a ``"message"`` when the meeting's window held several recordings),
+it, a ``"message"`` when the meeting's window held several recordings, and with
+``collect="all"`` ``"recordings"``: every part, oldest first),
 ``{"status": "timeout", "message": ...}`` or ``{"status": "error", "message": ...}``.
 """
 
@@ -24,10 +25,14 @@ class WaitStatus(str, Enum):
     ERROR = "error"
 
 
-def success_event(recording: Recording, note: str | None = None) -> dict[str, Any]:
+def success_event(
+    recording: Recording, note: str | None = None, parts: list[Recording] | None = None
+) -> dict[str, Any]:
     event: dict[str, Any] = {"status": WaitStatus.SUCCESS.value, "recording": recording.to_dict()}
     if note:
         event["message"] = note
+    if parts:
+        event["recordings"] = [part.to_dict() for part in parts]
     return event
 
 
@@ -47,6 +52,7 @@ class WaitOutcome:
     status: WaitStatus
     recording: Recording | None = None
     message: str = ""
+    recordings: tuple[Recording, ...] | None = None  # collect="all": every part, oldest first
 
 
 def read_event(event: Any) -> WaitOutcome:
@@ -67,8 +73,12 @@ def read_event(event: Any) -> WaitOutcome:
         note = event.get("message") or ""
         if not isinstance(note, str):
             raise UnreadableEventError(f"a success event's message must be text, got {note!r:.200}")
+        parts = event.get("recordings")
+        if parts is not None and (not isinstance(parts, list) or not all(isinstance(p, Mapping) for p in parts)):
+            raise UnreadableEventError(f"a success event's recordings must be a list of dicts, got {parts!r:.200}")
         try:
-            return WaitOutcome(status, recording=Recording.from_dict(data), message=note)
+            recordings = None if parts is None else tuple(Recording.from_dict(part) for part in parts)
+            return WaitOutcome(status, recording=Recording.from_dict(data), message=note, recordings=recordings)
         except (KeyError, TypeError, ValueError) as err:
             raise UnreadableEventError(f"the success event's recording cannot be read: {err!r}") from None
     message = event.get("message")

@@ -23,7 +23,8 @@ class SharedSearch(Protocol):
 
 
 def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
-    """Find the row unless known, then probe its file: the ready recording, or None."""
+    """Find the row unless known, then probe the files not ready yet: the ready recording
+    (with ``collect="all"``, every part ready: :meth:`RecordingWait.collected`), or None."""
     question = wait.next_question()
     if isinstance(question, RowById):
         try:
@@ -34,7 +35,9 @@ def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
             wait.read_unusable_row(unusable)
     elif isinstance(question, RowInRoom):
         wait.read_search(hook.find_conference_recording(question.conference_name, question.since, question.until))
-    return None if wait.row is None else wait.read_file(hook.recording_file_ready(wait.row))
+    for recording in wait.files_to_probe():
+        wait.read_file(recording, hook.recording_file_ready(recording))
+    return wait.ready()
 
 
 async def poll_async(hook: VobizAsyncHook, wait: RecordingWait, shared: SharedSearch | None = None) -> Recording | None:
@@ -53,4 +56,6 @@ async def poll_async(hook: VobizAsyncHook, wait: RecordingWait, shared: SharedSe
         else:
             search = await shared.search(question)
         wait.read_search(search)
-    return None if wait.row is None else wait.read_file(await hook.recording_file_ready(wait.row))
+    for recording in wait.files_to_probe():
+        wait.read_file(recording, await hook.recording_file_ready(recording))
+    return wait.ready()
