@@ -158,3 +158,18 @@ def test_a_maintenance_page_is_waited_out_in_poke_mode(vobiz_fake: FakeVobizServ
 
     assert run.task_states == {"wait": "success"}
     assert [r.status for r in requests_on(vobiz_fake, "recording.list")][:2] == [200, 200]
+
+
+@pytest.mark.parametrize("dag", [scenarios.soft_fail_deferrable, scenarios.soft_fail_poke])
+def test_a_fatal_answer_at_the_first_check_skips_a_soft_fail_sensor(
+    vobiz_fake: FakeVobizServer, task_log: Callable[[], str], dag: Any
+) -> None:
+    # The worker's check before deferring, and a poke: a 403 is fatal, and soft_fail skips the task
+    # as Airflow does for a timeout or the trigger's error event.
+    vobiz_fake.inject("recording.list", 403, times=5)
+
+    run = run_scenario(dag, since=SINCE.isoformat())
+
+    assert run.task_states == {"wait": "skipped"}
+    assert "Skipping due to soft_fail" in task_log() and "answered 403" in task_log()
+    assert len(requests_on(vobiz_fake, "recording.list")) == 1

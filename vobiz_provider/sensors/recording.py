@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, AirflowSkipException
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import UnreadableEventError, VobizError
@@ -60,9 +60,9 @@ class ConferenceRecordingSensor(BaseSensorOperator):
     by page; call recordings and other rooms never match. The sensor succeeds only when the
     file answers (a HEAD, else a one-byte ranged GET, with the connection's scoped credentials,
     following redirects): a row whose file still answers 404 is not ready. Once the row is
-    found, later polls only probe its file (one request each). 401/403 fail at once; so does a
-    recording id that answers 404 after its row had been seen (deleted), while before that a
-    404 only means Vobiz has not finished processing.
+    found, later polls only probe its file (one request each). 401/403 fail at once (with
+    ``soft_fail``, the task is skipped); so does a recording id that answers 404 after its row
+    had been seen (deleted), while before that a 404 only means Vobiz has not finished processing.
 
     Defaults, from the run (each bound independently; ``docs/meeting-window.md`` has the table):
 
@@ -191,8 +191,13 @@ class ConferenceRecordingSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         wait = self._get_wait(context)
-        with invalid_input_fails_task():
-            recording = poll(self._get_hook(), wait)
+        try:
+            with invalid_input_fails_task():
+                recording = poll(self._get_hook(), wait)
+        except VobizError as err:
+            if classify(err) is FailureKind.FATAL:
+                self._skip_if_soft_fail(err)
+            raise
         if recording is None:
             self.log.info("Not ready yet: %s", wait.describe())
             return PokeReturnValue(is_done=False)
@@ -213,6 +218,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
                 recording = poll(hook, wait)
         except VobizError as err:
             if classify(err) is FailureKind.FATAL:
+                self._skip_if_soft_fail(err)
                 raise
             self.log.warning("Vobiz: %s; the triggerer will keep trying", err)
             recording, pause = None, asked_wait(err)
@@ -243,6 +249,12 @@ class ConferenceRecordingSensor(BaseSensorOperator):
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
         )
+
+    def _skip_if_soft_fail(self, err: VobizError) -> None:
+        """A failure waiting cannot fix (401/403, another 4xx) skips the task with ``soft_fail`` (or
+        ``never_fail``), as Airflow does for a sensor's own failures and the trigger's error event."""
+        if self.soft_fail or getattr(self, "never_fail", False):  # never_fail: Airflow 3.1 and later
+            raise AirflowSkipException(f"Skipping due to soft_fail: {err}") from err
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
         """Resume after the trigger: the recording (as the poke path returns it), or the trigger's failure."""
