@@ -43,6 +43,8 @@ _RECORDING_FIELDS = (
     "ready",
     "recording_id",
     "call_uuid",
+    "wire",
+    "file_status",
 )
 _FAULT_FIELDS = ("route", "status", "retry_after", "body", "headers", "times")
 

@@ -67,6 +67,8 @@ async def media(request: web.Request, state: FakeState, params: dict[str, str]) 
     # Not processed yet, deleted, unknown or the wrong extension: the file is "not there".
     if rec is None or ext != rec.file_format:
         return error_response(state.settings, 404, "Recording not found")
+    if rec.file_status is not None and not state.settings.storage_host:
+        return error_response(state.settings, rec.file_status, "the file cannot be served")
     if state.settings.storage_host:
         raise web.HTTPFound(state.storage_url(rec))
     return await serve(request, state, rec)
@@ -78,6 +80,8 @@ async def storage(request: web.Request, state: FakeState, params: dict[str, str]
     recording_id, ext = _split_file(params)
     if rec is None or rec.recording_id != recording_id or rec.file_format != ext:
         return web.Response(status=404, text="NoSuchKey")
+    if rec.file_status is not None:  # a deleted object behind a presigned URL answers 403, not 404
+        return web.Response(status=rec.file_status, text="AccessDenied", content_type="application/xml")
     refused = state.settings.storage_head_status
     if request.method == "HEAD" and refused is not None:
         # S3/GCS sign the method: a HEAD on a URL signed for GET fails the signature check.

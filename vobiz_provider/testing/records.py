@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass
@@ -47,3 +48,7 @@ class FakeRecording:
     add_time_is_appearance: bool = True
     from_number: str = "919624705678"
     to_number: str = "+918065480000"
+    # Fields rendered instead of the real ones (None leaves a field out): a row the provider cannot use.
+    wire: dict[str, Any] = field(default_factory=dict)
+    # The file answers this status for ever (e.g. 403: a deleted object behind a presigned URL).
+    file_status: int | None = None

@@ -98,7 +98,7 @@ def recording_object(rec: FakeRecording, settings: FakeSettings, url: str, auth_
     conference_name = rec.conference_name
     if not conference_name:
         conference_name = None if settings.empty_conference_name == "null" else ""
-    return {
+    rendered = {
         "recording_id": rec.recording_id,
         "recording_url": url,
         "recording_format": rec.file_format,
@@ -118,6 +118,8 @@ def recording_object(rec: FakeRecording, settings: FakeSettings, url: str, auth_
         "monthly_recording_storage_amount": 0,
         "resource_uri": f"/v1/Account/{auth_id}/Recording/{rec.recording_id}/",
     }
+    rendered.update(rec.wire)
+    return {key: value for key, value in rendered.items() if value is not None or key not in rec.wire}
 
 
 def legacy_recording(rec: FakeRecording, url: str, path: str, size: int) -> dict[str, Any]:

@@ -227,12 +227,17 @@ class FakeVobizServer:
         ready: bool = True,
         recording_id: str | None = None,
         call_uuid: str | None = None,
+        wire: dict[str, Any] | None = None,
+        file_status: int | None = None,
     ) -> str:
         """Insert a finished recording row; returns its id.
 
         ``ready=True``: listed and downloadable now. ``ready=False``: like a just-stopped
         recording, it appears after ``processing_delay_s`` and its file after ``file_delay_s``
-        more. A naive ``add_time`` is UTC; default: when the row appears.
+        more. A naive ``add_time`` is UTC; default: when the row appears. ``wire``: fields the
+        list and the get answer send instead of the real ones (None leaves a field out, e.g.
+        ``{"recording_url": None}`` for a row still being processed). ``file_status``: the file
+        answers this status for ever (e.g. 403, a deleted object behind a presigned URL).
         """
         return self._state.add_recording(
             conference_name=conference_name,
@@ -243,6 +248,8 @@ class FakeVobizServer:
             ready=ready,
             recording_id=recording_id,
             call_uuid=call_uuid,
+            wire=wire,
+            file_status=file_status,
         )
 
     def finish_processing(self) -> list[str]:

@@ -161,6 +161,8 @@ class FakeState:
         ready: bool = True,
         recording_id: str | None = None,
         call_uuid: str | None = None,
+        wire: dict[str, Any] | None = None,
+        file_status: int | None = None,
     ) -> str:
         if file_format not in FILE_FORMATS:
             raise ValueError(f"file_format must be one of {FILE_FORMATS}, not {file_format!r}")
@@ -190,6 +192,8 @@ class FakeState:
                 file_at=mono + delay + file_delay,
                 seq=next(self._seq),
                 add_time_is_appearance=add_time is None,
+                wire=dict(wire or {}),
+                file_status=file_status,
             )
             return recording_id
 
