@@ -7,7 +7,7 @@ DAG files import this module at every parse. The hook and the trigger load when 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -203,6 +203,12 @@ class ConferenceRecordingSensor(BaseSensorOperator):
             return PokeReturnValue(is_done=False)
         self._log_ready(recording.to_dict(), wait.several_in_window())
         return PokeReturnValue(is_done=True, xcom_value=recording.to_dict())
+
+    def _get_next_poke_interval(self, started_at: Any, run_duration: Callable[[], float], poke_count: int) -> float:
+        """Airflow's interval, cut to end at the timeout: the last poke is made at the deadline, as
+        the trigger's is, not up to an interval after it."""
+        interval = super()._get_next_poke_interval(started_at, run_duration, poke_count)
+        return max(0.0, min(interval, self.timeout - run_duration()))
 
     def _check_then_defer(self, context: Context, wait: RecordingWait) -> dict[str, Any]:
         """One check on the worker (a ready recording returns at once), then defer to the trigger."""
