@@ -259,8 +259,9 @@ class ConferenceRecordingSensor(BaseSensorOperator):
     def _skip_if_soft_fail(self, err: VobizError) -> None:
         """A failure waiting cannot fix (401/403, another 4xx) skips the task with ``soft_fail`` (or
         ``never_fail``), as Airflow does for a sensor's own failures and the trigger's error event."""
-        if self.soft_fail or getattr(self, "never_fail", False):  # never_fail: Airflow 3.1 and later
-            raise AirflowSkipException(f"Skipping due to soft_fail: {err}") from err
+        for flag in ("soft_fail", "never_fail"):  # never_fail: newer Airflow releases only
+            if getattr(self, flag, False):
+                raise AirflowSkipException(f"Skipping due to {flag}: {err}") from err
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
         """Resume after the trigger: the recording (as the poke path returns it), or the trigger's failure."""
