@@ -54,6 +54,17 @@ with _dag("vobiz_scenario_timeout_deferrable") as timeout_deferrable:
 with _dag("vobiz_scenario_timeout_reschedule") as timeout_reschedule:
     ConferenceRecordingSensor(task_id="wait", mode="reschedule", timeout=TIMEOUT_S, **_SENSOR)
 
+# A wait that may come to nothing: soft_fail skips it.
+with _dag("vobiz_scenario_soft_fail_deferrable") as soft_fail_deferrable:
+    ConferenceRecordingSensor(task_id="wait", deferrable=True, timeout=TIMEOUT_S, soft_fail=True, **_SENSOR)
+
+with _dag("vobiz_scenario_soft_fail_poke") as soft_fail_poke:
+    ConferenceRecordingSensor(task_id="wait", mode="poke", timeout=TIMEOUT_S, soft_fail=True, **_SENSOR)
+
+# Pokes at 0, 0.75 and 1.5 s, and a last one at the 2 s timeout.
+with _dag("vobiz_scenario_deadline_poke") as deadline_poke:
+    ConferenceRecordingSensor(task_id="wait", mode="poke", timeout=TIMEOUT_S, **{**_SENSOR, "poke_interval": 0.75})
+
 
 def run_scenario(dag: DAG, **params: Any) -> Any:
     """``dag.test()`` with every param given (the defaults, overridden by ``params``)."""

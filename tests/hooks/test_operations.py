@@ -55,6 +55,27 @@ def test_start_refusal_naming_already_only_in_the_room_is_raised(vobiz_fake, hoo
         hook.start_conference_recording("already here")
 
 
+@pytest.mark.parametrize(
+    ("status", "said", "already"),
+    [
+        (400, "conference has already ended", False),  # "already", but not recording: an error
+        (422, "recording already stopped", False),
+        (422, "Recording is already active for this conference", True),
+        (400, "conference is already being recorded", True),
+    ],
+)
+def test_start_refusal_means_already_recording_only_in_those_words(vobiz_fake, hook, status, said, already):
+    # The start matches Vobiz's phrases as the stop does (answers.Refusal), not the bare word "already".
+    vobiz_fake.add_room("Standup")
+    vobiz_fake.inject("conference.record.start", status, body={"api_id": "a-2", "error": said})
+
+    if already:
+        assert hook.start_conference_recording("Standup").already_recording is True
+    else:
+        with pytest.raises(VobizClientError, match=said):
+            hook.start_conference_recording("Standup")
+
+
 def test_start_rejects_a_bad_format_before_sending(vobiz_fake, hook):
     with pytest.raises(VobizConfigError, match="file_format"):
         hook.start_conference_recording("Standup", file_format="ogg")

@@ -3,6 +3,8 @@ GET instead of blaming the connection's credentials (docs/vobiz-api-quirks.md, "
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from tests.hooks.support import api_requests
@@ -37,7 +39,7 @@ def test_a_403_from_a_host_with_credentials_is_still_an_auth_error(vobiz_fake, u
     vobiz_fake.inject("media", 403)
     hook = make_hook(kind)
 
-    with pytest.raises(VobizAuthError):
+    with pytest.raises(VobizAuthError, match="Check the Auth ID and Token"):
         hook("recording_file_ready", hook("get_recording", rid))
 
 
@@ -47,5 +49,24 @@ def test_a_get_refused_too_by_the_storage_host_fails(vobiz_fake, use_connection,
     recording = hook("get_recording", signed_storage)
     vobiz_fake.inject("storage", 403, times=2)  # an expired signature refuses GET as well
 
-    with pytest.raises(VobizAuthError):
+    with pytest.raises(VobizAuthError) as raised:
         hook("recording_file_ready", recording)
+
+    # The storage host got no credentials: the message names it and auth_hosts, not the token.
+    message = str(raised.value)
+    assert f"{STORAGE} was sent no credentials" in message and "auth_hosts" in message
+    assert "Check the Auth ID and Token" not in message and "X-Amz-Signature" not in message
+
+
+def test_a_download_refused_by_the_storage_host_names_the_host(vobiz_fake, use_connection, make_hook, signed_storage):
+    use_connection()
+    hook = make_hook("sync").hook
+    url = hook.get_recording(signed_storage).recording_url
+    vobiz_fake.inject("storage", 403)
+
+    with pytest.raises(VobizAuthError) as raised:
+        hook.download_recording_file(url, io.BytesIO())
+
+    message = str(raised.value)
+    assert f"{STORAGE} was sent no credentials" in message and "auth_hosts" in message
+    assert "Check the Auth ID and Token" not in message and "X-Amz-Signature" not in message

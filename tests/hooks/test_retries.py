@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 import time
@@ -219,3 +220,32 @@ def test_connection_error_recovers_when_the_server_comes_up(use_connection, make
     finally:
         starter.join()
         late.stop()
+
+
+def test_an_error_body_cut_short_is_a_transport_failure_and_retried(vobiz_fake, make_hook, kind, logs):
+    # A 500 whose Content-Length promises more than it sends: reading the body times out. The sync
+    # hook reads error bodies with urllib3 (response.raw), whose errors requests does not wrap.
+    rec_id = vobiz_fake.add_recording(conference_name="Standup")
+    vobiz_fake.inject("recording.get", 500, headers={"Content-Length": "5000"})
+
+    assert make_hook(kind, timeout=0.5)("get_recording", rec_id).recording_id == rec_id
+
+    assert [entry.status for entry in api_requests(vobiz_fake, "recording.get")] == [500, 200]
+    (retry,) = [line for line in logs.warnings() if "retry 1 of" in line]
+    assert "get recording" in retry.lower() or rec_id in retry
+
+
+def test_a_file_error_body_cut_short_is_retried_and_keeps_the_signature_out(vobiz_fake, make_hook, logs):
+    if "127.0.0.3" not in vobiz_fake.listen_hosts:
+        pytest.skip("127.0.0.3 is not a loopback address on this machine")
+    vobiz_fake.configure(storage_host="127.0.0.3", storage_signed=True)
+    rec_id = vobiz_fake.add_recording(conference_name="Standup")
+    vobiz_fake.inject("storage", 503, headers={"Content-Length": "5000"}, times=10)
+    hook = make_hook("sync", timeout=0.5, max_retries=1).hook
+
+    with pytest.raises(VobizConnectionError) as raised:
+        hook.download_recording_file(hook.get_recording(rec_id).recording_url, io.BytesIO())
+
+    assert [entry.status for entry in api_requests(vobiz_fake, "storage")] == [503, 503]
+    assert "X-Amz-Signature" not in str(raised.value)
+    assert logs.warnings() and not any("X-Amz-Signature" in line for line in logs.warnings())

@@ -3,6 +3,7 @@ each mode, timeouts, and the right recording among decoys."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -158,3 +159,45 @@ def test_a_maintenance_page_is_waited_out_in_poke_mode(vobiz_fake: FakeVobizServ
 
     assert run.task_states == {"wait": "success"}
     assert [r.status for r in requests_on(vobiz_fake, "recording.list")][:2] == [200, 200]
+
+
+@pytest.mark.parametrize("dag", [scenarios.soft_fail_deferrable, scenarios.soft_fail_poke])
+def test_a_fatal_answer_at_the_first_check_skips_a_soft_fail_sensor(
+    vobiz_fake: FakeVobizServer, task_log: Callable[[], str], dag: Any
+) -> None:
+    # The worker's check before deferring, and a poke: a 403 is fatal, and soft_fail skips the task
+    # as Airflow does for a timeout or the trigger's error event.
+    vobiz_fake.inject("recording.list", 403, times=5)
+
+    run = run_scenario(dag, since=SINCE.isoformat())
+
+    assert run.task_states == {"wait": "skipped"}
+    assert "Skipping due to soft_fail" in task_log() and "answered 403" in task_log()
+    assert len(requests_on(vobiz_fake, "recording.list")) == 1
+
+
+def test_the_last_poke_is_made_at_the_timeout_and_finds_a_file_ready_just_before(vobiz_fake: FakeVobizServer) -> None:
+    # The recording is added 0.2 s before the timeout (timed from the sensor's first request).
+    done = threading.Event()
+    added: list[str] = []
+
+    def add_just_before_the_timeout() -> None:
+        while not done.wait(0.01):
+            lists = requests_on(vobiz_fake, "recording.list")
+            if lists and time.time() >= lists[0].received_at + scenarios.TIMEOUT_S - 0.2:
+                added.append(vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE + timedelta(minutes=5)))
+                return
+
+    adder = threading.Thread(target=add_just_before_the_timeout, daemon=True)
+    adder.start()
+    try:
+        run = run_scenario(scenarios.deadline_poke, since=SINCE.isoformat())
+    finally:
+        done.set()
+        adder.join()
+
+    assert run.task_states == {"wait": "success"} and run.xcom("wait")["recording_id"] == added[0]
+    lists = requests_on(vobiz_fake, "recording.list")
+    # Pokes at 0, 0.75 and 1.5 s, then the last at the timeout (2 s), not one interval on (2.25 s).
+    assert len(lists) == 4
+    assert lists[-1].received_at - lists[0].received_at <= scenarios.TIMEOUT_S + 0.1

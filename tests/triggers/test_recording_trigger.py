@@ -150,6 +150,26 @@ async def test_a_timeout_says_what_was_looked_for_and_what_was_seen(vobiz_fake: 
     assert lists[-1].received_at >= deadline - SLACK
 
 
+async def test_the_last_poll_is_made_at_the_deadline_and_finds_a_file_ready_just_before(
+    vobiz_fake: FakeVobizServer,
+) -> None:
+    # Polls are woken on a grid of a tenth of the interval (0.2 s here); start just after a grid
+    # point, so a sleep stretched onto the grid would end 0.14 s past the deadline.
+    loop = asyncio.get_running_loop()
+    while not 0.005 <= loop.time() % 0.2 <= 0.03:
+        await asyncio.sleep(0.002)
+    vobiz_fake.configure(processing_delay_s=0, file_delay_s=1.9)
+    rid = vobiz_fake.add_recording(conference_name=ROOM, ready=False, add_time=SINCE)
+    deadline = time.time() + 2.05  # just over one interval: the second poll is the last
+
+    event = await run_trigger(make_trigger(deadline=deadline, poll_interval=2.0))
+
+    assert event["status"] == "success" and event["recording"]["recording_id"] == rid
+    probes = requests_on(vobiz_fake, "media")
+    assert [p.status for p in probes] == [404, 200]
+    assert deadline - SLACK <= probes[-1].received_at <= deadline + 2 * SLACK
+
+
 async def test_a_timeout_names_a_recording_whose_file_never_came(vobiz_fake: FakeVobizServer) -> None:
     vobiz_fake.configure(processing_delay_s=0, file_delay_s=60)
     recording_id = vobiz_fake.add_recording(conference_name=ROOM, ready=False, add_time=SINCE)

@@ -159,8 +159,12 @@ def retry_after_seconds(headers: Mapping[str, str], body: Any = None) -> float |
     return None
 
 
-def raise_for_reply(request: ApiRequest, reply: ApiReply) -> None:
-    """Raise the typed error an answer of 400 or more stands for; a 2xx/3xx passes."""
+def raise_for_reply(request: ApiRequest, reply: ApiReply, *, credentialed: bool = True) -> None:
+    """Raise the typed error an answer of 400 or more stands for; a 2xx/3xx passes.
+
+    :param credentialed: whether the answering host (the last hop, ``reply.url``) was sent the
+        credentials; a 401/403 from a host that was not cannot be the token's fault.
+    """
     status = reply.status
     if status < 300 and reply.headers.get("content-type", "").lower().startswith("text/html"):
         # A proxy's or load balancer's maintenance page, not Vobiz: transient, like a 503.
@@ -187,8 +191,7 @@ def raise_for_reply(request: ApiRequest, reply: ApiReply) -> None:
         message += f", api_id {api_id}"
     context: dict[str, Any] = {"status_code": status, "api_id": api_id, "detail": said}
     if status in (401, 403):
-        hint = ". Check the Auth ID and Token of the connection (Vobiz also answers 401 for a wrongly cased path)"
-        raise VobizAuthError(message + hint, **context)
+        raise VobizAuthError(message + _auth_hint(reply, credentialed), **context)
     if status == 404:
         raise VobizNotFoundError(message, **context)
     if status == 429:
@@ -209,33 +212,83 @@ def raise_for_reply(request: ApiRequest, reply: ApiReply) -> None:
     raise VobizClientError(message, **context)
 
 
-def raise_unless_file(request: ApiRequest, reply: ApiReply) -> None:
-    """A file request wants the bytes (200 or 206): any other answer raises its error."""
+def _auth_hint(reply: ApiReply, credentialed: bool) -> str:
+    """What to check after a 401/403: the token, or, from a host that got no credentials, that host."""
+    if credentialed:
+        return ". Check the Auth ID and Token of the connection (Vobiz also answers 401 for a wrongly cased path)"
+    host = urlsplit(reply.url).hostname or "the file's host"
+    return (
+        f". {host} was sent no credentials (neither the API host nor in the connection's auth_hosts), so "
+        "the Auth ID and Token are not at fault: a presigned link that expired or was revoked, or a "
+        f"deleted file? If {host} serves Vobiz's files with the credentials, add it to auth_hosts"
+    )
+
+
+def raise_unless_file(request: ApiRequest, reply: ApiReply, *, credentialed: bool = True) -> None:
+    """A file request wants the bytes (200 or 206): any other answer raises its error
+    (``credentialed``: as for :func:`raise_for_reply`)."""
     if reply.status < 300:
         return
-    raise_for_reply(request, reply)
+    raise_for_reply(request, reply, credentialed=credentialed)
     raise_unexpected(request, reply)
 
 
-# Vobiz's words for "nothing to stop" when it refuses a stop with 400/409/410/422
-# (docs/vobiz-api-quirks.md, "Stop with nothing recording"); any other 4xx text is a real error.
-_NOTHING_TO_STOP = re.compile(
-    r"no (?:active |ongoing |running )?recording|not (?:currently )?(?:being )?recording|not recorded"
-    r"|recording (?:is )?not (?:active|running|in progress|found|started)|nothing to stop|already stopped"
-    r"|conference not found|no (?:such )?conference",
-    re.IGNORECASE,
+@dataclass(frozen=True)
+class Refusal:
+    """A 4xx that means a known state rather than an error: always for ``statuses``, and for
+    ``worded_statuses`` only when Vobiz's own words match ``phrases`` (any other text is a real error).
+
+    :param statuses: statuses that mean the state whatever the words.
+    :param worded_statuses: statuses that mean it when the words say so.
+    :param phrases: Vobiz's words for the state.
+    """
+
+    statuses: frozenset[int]
+    worded_statuses: frozenset[int]
+    phrases: re.Pattern[str]
+
+    def means(self, status: int | None, detail: str | None) -> bool:
+        """Whether a refusal with ``status`` and Vobiz's words ``detail`` (never our request's,
+        which may name a room "already ...") means the state."""
+        if status in self.statuses:
+            return True
+        return status in self.worded_statuses and bool(self.phrases.search(detail or ""))
+
+
+# A stop refused with nothing to stop (docs/vobiz-api-quirks.md, "Stop with nothing recording"):
+# 404 always (an unknown or ended room); 400/409/410/422 in Vobiz's words for it.
+NOTHING_TO_STOP = Refusal(
+    frozenset({404}),
+    frozenset({400, 409, 410, 422}),
+    re.compile(
+        r"no (?:active |ongoing |running )?recording|not (?:currently )?(?:being )?recording|not recorded"
+        r"|recording (?:is )?not (?:active|running|in progress|found|started)|nothing to stop|already stopped"
+        r"|conference not found|no (?:such )?conference",
+        re.IGNORECASE,
+    ),
 )
-NOTHING_TO_STOP_STATUSES = frozenset({400, 409, 410, 422})
+# A start refused as the room records already (docs/vobiz-api-quirks.md, "Start while recording"):
+# 409 always; 400/422 in Vobiz's words for it ("already ended" or "already stopped" is not).
+ALREADY_RECORDING = Refusal(
+    frozenset({409}),
+    frozenset({400, 422}),
+    re.compile(
+        r"already (?:being )?record(?:ing|ed)|recording (?:is )?already (?:active|running|in progress|started|on)"
+        r"|recording (?:is )?(?:active|running|in progress) already"
+        r"|already (?:has|have) an? (?:active |ongoing )?recording",
+        re.IGNORECASE,
+    ),
+)
 
 
 def nothing_to_stop(status: int | None, detail: str | None) -> bool:
-    """Whether a stop refused with ``status`` and Vobiz's words ``detail`` means nothing was recording.
+    """Whether a stop refused with ``status`` and Vobiz's words ``detail`` means nothing was recording."""
+    return NOTHING_TO_STOP.means(status, detail)
 
-    404 always does (an unknown or ended room); 400/409/410/422 only when Vobiz's words say so.
-    """
-    if status == 404:
-        return True
-    return status in NOTHING_TO_STOP_STATUSES and bool(_NOTHING_TO_STOP.search(detail or ""))
+
+def already_recording(status: int | None, detail: str | None) -> bool:
+    """Whether a start refused with ``status`` and Vobiz's words ``detail`` means the room records already."""
+    return ALREADY_RECORDING.means(status, detail)
 
 
 class FileState(Enum):
@@ -270,7 +323,7 @@ def file_state(request: ApiRequest, reply: ApiReply, *, credentialed: bool = Tru
         or (not credentialed and reply.status in HEAD_REFUSED_UNCREDENTIALED_STATUSES)
     ):
         return FileState.PROBE_REFUSED
-    raise_for_reply(request, reply)
+    raise_for_reply(request, reply, credentialed=credentialed)
     return raise_unexpected(request, reply)
 
 

@@ -31,6 +31,7 @@ from airflow.providers.http.hooks.http import HttpHook
 from airflow.sdk.bases.hook import BaseHook
 from requests.auth import AuthBase
 from urllib3.exceptions import ConnectTimeoutError
+from urllib3.exceptions import HTTPError as Urllib3Error
 from yarl import URL
 
 from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID, FILE_FORMATS, TEST_CONNECTION_TIMEOUT_S
@@ -40,6 +41,7 @@ from vobiz_provider.hooks.answers import (
     ApiReply,
     FileState,
     RecordingPage,
+    already_recording,
     api_id_of,
     body_limit,
     file_state,
@@ -59,6 +61,10 @@ from vobiz_provider.hooks.transfer import ResumableTransfer
 from vobiz_provider.models import FileTransfer, Recording, RecordingStarted, RecordingStopped, StopStatus
 
 __all__ = ["VobizAsyncHook", "VobizHook"]
+
+# What reading a body can raise: requests wraps urllib3's errors in iter_content() (and so .content),
+# but response.raw.read() raises urllib3's own (ReadTimeoutError, ProtocolError, IncompleteRead).
+_BODY_READ_ERRORS = (requests.RequestException, Urllib3Error)
 
 # The shortest timeout a request gets when a deadline is near: the last poll at the deadline still asks.
 MIN_REQUEST_TIMEOUT_S = 0.5
@@ -287,7 +293,7 @@ class VobizHook(_VobizHookBase, HttpHook):
             limit = body_limit(response.status_code, whole_body=whole_body)
             try:
                 body = response.content if limit is None else response.raw.read(limit, decode_content=True)
-            except requests.RequestException as err:
+            except _BODY_READ_ERRORS as err:
                 raise transport_failure(request, err, sent=True) from None
             return ApiReply(response.status_code, lower_headers(response.headers), body, response.url)
 
@@ -324,8 +330,7 @@ class VobizHook(_VobizHookBase, HttpHook):
         try:
             data = self._call(request).json_or_empty(request.description)
         except VobizClientError as err:
-            # Only Vobiz's own words count: the room's name may contain "already" too.
-            if err.status_code == 409 or "already" in (err.detail or "").lower():
+            if already_recording(err.status_code, err.detail):
                 return RecordingStarted(conference_name, err.api_id, already_recording=True, message=str(err))
             raise
         return RecordingStarted(
@@ -483,16 +488,20 @@ class VobizHook(_VobizHookBase, HttpHook):
         """One response's worth of the file, from where the transfer stands."""
         with self._open(request, transfer.range_header()) as response:
             if response.status_code >= 300:
-                error_body = response.raw.read(body_limit(response.status_code, whole_body=False))
-                headers = lower_headers(response.headers)
-                raise_unless_file(request, ApiReply(response.status_code, headers, error_body, request.path))
+                try:
+                    error_body = response.raw.read(body_limit(response.status_code, whole_body=False))
+                except _BODY_READ_ERRORS as err:
+                    raise transport_failure(request, err, sent=True) from None
+                reply = ApiReply(response.status_code, lower_headers(response.headers), error_body, response.url)
+                credentialed = bool(credentials_for(self.get_settings(), response.url))
+                raise_unless_file(request, reply, credentialed=credentialed)
             transfer.begin(response.status_code, lower_headers(response.headers))
             try:
                 for chunk in response.iter_content(chunk_size):
                     transfer.write(chunk)
                     if on_progress:
                         on_progress(transfer.written, transfer.total)
-            except requests.RequestException as err:
+            except _BODY_READ_ERRORS as err:
                 raise transport_failure(request, err, sent=True) from None
             transfer.finish()
 

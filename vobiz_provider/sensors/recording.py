@@ -7,12 +7,12 @@ DAG files import this module at every parse. The hook and the trigger load when 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, AirflowSkipException
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import UnreadableEventError, VobizError
@@ -61,9 +61,9 @@ class ConferenceRecordingSensor(BaseSensorOperator):
     by page; call recordings and other rooms never match. The sensor succeeds only when the
     file answers (a HEAD, else a one-byte ranged GET, with the connection's scoped credentials,
     following redirects): a row whose file still answers 404 is not ready. Once the row is
-    found, later polls only probe its file (one request each). 401/403 fail at once; so does a
-    recording id that answers 404 after its row had been seen (deleted), while before that a
-    404 only means Vobiz has not finished processing.
+    found, later polls only probe its file (one request each). 401/403 fail at once (with
+    ``soft_fail``, the task is skipped); so does a recording id that answers 404 after its row
+    had been seen (deleted), while before that a 404 only means Vobiz has not finished processing.
 
     Defaults, from the run (each bound independently; ``docs/meeting-window.md`` has the table):
 
@@ -225,14 +225,25 @@ class ConferenceRecordingSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         wait = self._get_wait(context)
-        with invalid_input_fails_task():
-            recording = poll(self._get_hook(), wait)
+        try:
+            with invalid_input_fails_task():
+                recording = poll(self._get_hook(), wait)
+        except VobizError as err:
+            if classify(err) is FailureKind.FATAL:
+                self._skip_if_soft_fail(err)
+            raise
         if recording is None:
             self.log.info("Not ready yet: %s", wait.describe())
             return PokeReturnValue(is_done=False)
         result = self._result(recording, wait.collected())
         self._log_ready(result, wait.several_in_window())
         return PokeReturnValue(is_done=True, xcom_value=result)
+
+    def _get_next_poke_interval(self, started_at: Any, run_duration: Callable[[], float], poke_count: int) -> float:
+        """Airflow's interval, cut to end at the timeout: the last poke is made at the deadline, as
+        the trigger's is, not up to an interval after it."""
+        interval = super()._get_next_poke_interval(started_at, run_duration, poke_count)
+        return max(0.0, min(interval, self.timeout - run_duration()))
 
     def _check_then_defer(self, context: Context, wait: RecordingWait) -> dict[str, Any] | list[dict[str, Any]]:
         """One check on the worker (a ready recording returns at once), then defer to the trigger."""
@@ -248,6 +259,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
                 recording = poll(hook, wait)
         except VobizError as err:
             if classify(err) is FailureKind.FATAL:
+                self._skip_if_soft_fail(err)
                 raise
             self.log.warning("Vobiz: %s; the triggerer will keep trying", err)
             recording, pause = None, asked_wait(err)
@@ -280,6 +292,13 @@ class ConferenceRecordingSensor(BaseSensorOperator):
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
         )
+
+    def _skip_if_soft_fail(self, err: VobizError) -> None:
+        """A failure waiting cannot fix (401/403, another 4xx) skips the task with ``soft_fail`` (or
+        ``never_fail``), as Airflow does for a sensor's own failures and the trigger's error event."""
+        for flag in ("soft_fail", "never_fail"):  # never_fail: newer Airflow releases only
+            if getattr(self, flag, False):
+                raise AirflowSkipException(f"Skipping due to {flag}: {err}") from err
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any] | list[dict[str, Any]]:
         """Resume after the trigger: the recording (as the poke path returns it), or the trigger's failure."""

@@ -295,7 +295,8 @@ class ConferenceRecordingTrigger(BaseTrigger):
             sleep = schedule.sleep_before_next_poll(pause, time.time())
             if sleep is None:
                 return timeout_event(self._timeout_message(wait, last_error))
-            await asyncio.sleep(_on_grid(sleep, self.poll_interval))
+            # Woken on the grid, but never past the deadline: the poll due then is made at it.
+            await asyncio.sleep(min(_on_grid(sleep, self.poll_interval), max(0.0, self.deadline - time.time())))
 
     def _time_left(self) -> float:
         """Seconds to the deadline, at least enough for the poll at the deadline to ask."""
