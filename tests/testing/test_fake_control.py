@@ -250,3 +250,16 @@ def test_command_serves_the_demo_room_and_stops_on_sigterm():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_rotated_token_over_http_and_reset_restores_the_first(api):
+    srv = api.server
+    first = srv.auth_token
+    assert _control(srv, "POST", "credentials", {"auth_token": "rotated-456"}).ok
+    assert _control(srv, "POST", "credentials", {"auth_token": ""}).status_code == 400
+    assert api.get("Recording/").status_code == 401  # the old token
+    rotated = {"X-Auth-ID": srv.auth_id, "X-Auth-Token": "rotated-456"}
+    assert requests.get(api.url("Recording/"), headers=rotated, timeout=5).status_code == 200
+    assert json.loads(srv.connection_json())["password"] == "rotated-456"
+    srv.reset()
+    assert srv.auth_token == first and api.get("Recording/").status_code == 200
