@@ -24,17 +24,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from vobiz_provider.exceptions import VobizRateLimitError
+from vobiz_provider.exceptions import ConnectionLookupError, VobizAuthError, VobizConfigError, VobizRateLimitError
 from vobiz_provider.hooks.listing import RecordingIndex, RecordingSearch
 from vobiz_provider.hooks.settings import VobizSettings
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
+from vobiz_provider.models import Recording
+from vobiz_provider.waiting.polls import poll_async
 from vobiz_provider.waiting.schedule import asked_wait
-from vobiz_provider.waiting.wait import RowInRoom
+from vobiz_provider.waiting.wait import RecordingWait, RowInRoom
 
 __all__ = ["ListShare", "SharedAccount", "SharedList", "shared_account"]
 
 # The trigger's own loop is the retry: a request that fails is not repeated inside the hook.
 HOOK_MAX_RETRIES = 0
+# Seconds between look-ups of the connection by a shared account (docs/deployment.md).
+CONNECTION_REREAD_S = 300.0
+# Seconds a failed look-up stands for every wait polling meanwhile (one look-up, not one per wait).
+LOOKUP_RETRY_S = 1.0
 
 
 class _ListRead:
@@ -152,8 +158,12 @@ class ListShare:
 
 
 class SharedAccount:
-    """What the waits on one connection share in one event loop: one hook (one HTTP session, the
-    connection read once) and the reads of the list.
+    """What the waits on one connection share in one event loop: one hook (one HTTP session, one
+    look-up of the connection at a time) and the reads of the list.
+
+    The connection is looked up again every :data:`CONNECTION_REREAD_S` and at once after a 401,
+    so an edited connection (a rotated token, a new timeout) reaches waits that run for hours
+    without restarting them.
 
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     """
@@ -163,11 +173,66 @@ class SharedAccount:
         self.list = SharedList(self.hook)
         self.users = 0
         self._settings_lock = asyncio.Lock()
+        self._settings: VobizSettings | None = None
+        self._next_read = 0.0  # the loop's clock
+        self._lookup_failed: ConnectionLookupError | None = None
 
     async def settings(self) -> VobizSettings:
-        """The connection, looked up once for all the waits (again after a failed lookup)."""
+        """The connection for the next poll, looked up once for all the waits and again every
+        :data:`CONNECTION_REREAD_S`.
+
+        :raises ConnectionLookupError: the connection could not be looked up and none was read
+            before (a transient failure: the waits polling in the next :data:`LOOKUP_RETRY_S` get it
+            too, without a look-up of their own). Once read, a failed look-up keeps the one read before.
+        :raises VobizConfigError: the connection is unusable (the message names the field).
+        """
         async with self._settings_lock:
-            return await self.hook.get_settings()
+            if asyncio.get_running_loop().time() >= self._next_read:
+                await self._read(keep_on_failure=True)
+            if self._settings is None:
+                assert self._lookup_failed is not None
+                raise self._lookup_failed.with_traceback(None)
+            return self._settings
+
+    async def poll(self, wait: RecordingWait, share: ListShare | None) -> Recording | None:
+        """One poll of ``wait`` with the account's hook (``share``: its room's search). A 401 makes the
+        account look the connection up at once: when it changed (a rotated token), the poll is made again."""
+        used = await self.settings()
+        try:
+            return await poll_async(self.hook, wait, share)
+        except VobizAuthError as refused:
+            if refused.status_code != 401 or not await self._changed_since(used):
+                raise
+        return await poll_async(self.hook, wait, share)
+
+    async def _changed_since(self, used: VobizSettings) -> bool:
+        """Whether the connection differs from ``used``, looked up now unless it was since ``used``."""
+        async with self._settings_lock:
+            if self._settings is used:
+                await self._read(keep_on_failure=False)
+            return self._settings != used
+
+    async def _read(self, *, keep_on_failure: bool) -> None:
+        """Look the connection up; the hook's later requests use it (the lock is held)."""
+        now = asyncio.get_running_loop().time()
+        try:
+            self._settings = await self.hook.read_settings()
+        except VobizConfigError as unusable:
+            if self._settings is None or not keep_on_failure:
+                raise
+            self._next_read = now + CONNECTION_REREAD_S
+            self.hook.log.warning("Vobiz: %s; polling on with the connection as it was", unusable)
+            return
+        except Exception as err:  # not found, or the secrets backend or API server did not answer
+            conn_id = self.hook.vobiz_conn_id
+            failure = ConnectionLookupError(f"Vobiz connection {conn_id!r} could not be looked up: {err}")
+            if self._settings is None or not keep_on_failure:
+                self._next_read, self._lookup_failed = now + LOOKUP_RETRY_S, failure
+                raise failure from None
+            self._next_read = now + CONNECTION_REREAD_S
+            self.hook.log.warning("%s; polling on with the connection as it was", failure)
+            return
+        self._next_read, self._lookup_failed = now + CONNECTION_REREAD_S, None
 
     def share(self, since: datetime, interval: float) -> ListShare:
         return ListShare(self.list, since, interval)
