@@ -334,3 +334,19 @@ async def test_a_file_that_never_comes_is_skipped_after_a_day_and_holds_nothing_
     mark = store.watermark()
     assert mark.ids == {newer} and mark.ahead == frozenset()  # the broken row holds the watermark no more
     assert len([r for r in requests_on(vobiz_fake, "media") if broken in r.path]) <= 2  # one probe (HEAD, GET)
+
+
+async def test_a_connection_missing_at_the_start_is_a_failed_poll_and_the_watch_goes_on(
+    vobiz_fake: FakeVobizServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = vobiz_fake.connection_json()
+    monkeypatch.delenv("AIRFLOW_CONN_VOBIZ_DEFAULT")
+    watch = Watch(make_trigger(), StateStore())
+    await asyncio.sleep(3 * POLL)
+    assert not vobiz_fake.requests and not watch.task.done()
+    monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_DEFAULT", connection)
+    await started(vobiz_fake, watch)
+
+    recording_id = vobiz_fake.add_recording(conference_name="Daily Standup")
+    await watch.until(recording_id)
+    await watch.kill()

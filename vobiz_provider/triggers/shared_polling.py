@@ -39,8 +39,6 @@ __all__ = ["ListShare", "SharedAccount", "SharedList", "shared_account"]
 HOOK_MAX_RETRIES = 0
 # Seconds between look-ups of the connection by a shared account (docs/deployment.md).
 CONNECTION_REREAD_S = 300.0
-# Seconds a failed look-up stands for every wait polling meanwhile (one look-up, not one per wait).
-LOOKUP_RETRY_S = 1.0
 
 
 class _ListRead:
@@ -175,6 +173,7 @@ class SharedAccount:
         self._settings_lock = asyncio.Lock()
         self._settings: VobizSettings | None = None
         self._next_read = 0.0  # the loop's clock
+        self._lookups = 0  # look-ups finished
         self._lookup_failed: ConnectionLookupError | None = None
 
     async def settings(self) -> VobizSettings:
@@ -182,16 +181,18 @@ class SharedAccount:
         :data:`CONNECTION_REREAD_S`.
 
         :raises ConnectionLookupError: the connection could not be looked up and none was read
-            before (a transient failure: the waits polling in the next :data:`LOOKUP_RETRY_S` get it
-            too, without a look-up of their own). Once read, a failed look-up keeps the one read before.
+            before (a transient failure; the waits that asked meanwhile get it too, without a
+            look-up of their own). Once read, a failed look-up keeps the connection read before.
         :raises VobizConfigError: the connection is unusable (the message names the field).
         """
+        asked = self._lookups
         async with self._settings_lock:
-            if asyncio.get_running_loop().time() >= self._next_read:
-                await self._read(keep_on_failure=True)
-            if self._settings is None:
-                assert self._lookup_failed is not None
+            if self._settings is None and self._lookups != asked and self._lookup_failed is not None:
+                # A look-up failed while this wait queued for it: its failure, not one more look-up.
                 raise self._lookup_failed.with_traceback(None)
+            if self._settings is None or asyncio.get_running_loop().time() >= self._next_read:
+                await self._read(keep_on_failure=True)
+            assert self._settings is not None
             return self._settings
 
     async def poll(self, wait: RecordingWait, share: ListShare | None) -> Recording | None:
@@ -214,6 +215,13 @@ class SharedAccount:
 
     async def _read(self, *, keep_on_failure: bool) -> None:
         """Look the connection up; the hook's later requests use it (the lock is held)."""
+        try:
+            await self._look_up(keep_on_failure)
+        finally:
+            self._lookups += 1
+
+    async def _look_up(self, keep_on_failure: bool) -> None:
+        """One look-up; ``keep_on_failure``: a connection read before stays in use when it fails."""
         now = asyncio.get_running_loop().time()
         try:
             self._settings = await self.hook.read_settings()
@@ -227,7 +235,7 @@ class SharedAccount:
             conn_id = self.hook.vobiz_conn_id
             failure = ConnectionLookupError(f"Vobiz connection {conn_id!r} could not be looked up: {err}")
             if self._settings is None or not keep_on_failure:
-                self._next_read, self._lookup_failed = now + LOOKUP_RETRY_S, failure
+                self._lookup_failed = failure
                 raise failure from None
             self._next_read = now + CONNECTION_REREAD_S
             self.hook.log.warning("%s; polling on with the connection as it was", failure)
