@@ -196,3 +196,30 @@ async def test_an_edited_connection_reaches_a_running_wait(
     hosts = [r.host.split(":")[0] for r in requests_on(vobiz_fake, "recording.list")]
     assert hosts[0] == "127.0.0.1" and hosts[-1] == OTHER_API
     assert_nothing_left()
+
+
+async def test_new_pool_limits_take_a_new_pool_and_the_old_one_closes_with_the_account(
+    vobiz_fake: FakeVobizServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: dict[Any, int] = {}  # each session the hook opened: its connections per host
+    get_session = VobizAsyncHook._get_session
+
+    async def spy(hook: VobizAsyncHook) -> Any:
+        session = await get_session(hook)
+        opened.setdefault(session, session.connector.limit_per_host)
+        return session
+
+    monkeypatch.setattr(VobizAsyncHook, "_get_session", spy)
+    monkeypatch.setattr(shared_polling, "CONNECTION_REREAD_S", 0.3)
+    wait = asyncio.ensure_future(run_trigger(make_trigger(deadline=time.time() + 8)))
+    await asyncio.sleep(0.5)
+    monkeypatch.setenv(CONN_VAR, vobiz_fake.connection_json({"max_connections_per_host": 4}))
+    await asyncio.sleep(0.6)
+    rec = vobiz_fake.add_recording(conference_name=ROOM, add_time=SINCE)
+
+    event = await wait
+
+    assert event["status"] == "success" and event["recording"]["recording_id"] == rec
+    assert list(opened.values()) == [32, 4]
+    assert all(session.closed for session in opened)
+    assert_nothing_left()

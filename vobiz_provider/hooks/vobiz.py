@@ -70,7 +70,8 @@ MIN_REQUEST_TIMEOUT_S = 0.5
 
 class _VobizHookBase:
     """What both hooks share: the connection's name and type, the caller's options, and the
-    settings and retry policy, read once per hook (a trigger polls for hours through one)."""
+    settings and retry policy, read once per hook (the triggerer's shared account reads them again
+    with ``read_settings()``)."""
 
     conn_name_attr = "vobiz_conn_id"
     default_conn_name = DEFAULT_CONN_ID
