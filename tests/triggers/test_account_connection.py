@@ -223,3 +223,35 @@ async def test_new_pool_limits_take_a_new_pool_and_the_old_one_closes_with_the_a
     assert list(opened.values()) == [32, 4]
     assert all(session.closed for session in opened)
     assert_nothing_left()
+
+
+# -- the clock ------------------------------------------------------------------------------------
+
+
+async def test_a_wall_clock_stepped_back_does_not_pause_the_shared_reads(
+    vobiz_fake: FakeVobizServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reads are ordered, and a 429's pause timed, by the event loop's monotonic clock: a step of
+    # the wall clock (NTP, a resumed VM) must not stretch a 0.3 s Retry-After into an hour.
+    vobiz_fake.inject("recording.list", 429, retry_after=0.3, times=1)
+    recs = [vobiz_fake.add_recording(conference_name=room(n), add_time=SINCE) for n in range(2)]
+    real_time = time.time
+
+    class SteppedBack:
+        """The ``time`` module as shared_polling sees it, after the wall clock went back an hour."""
+
+        @staticmethod
+        def time() -> float:
+            return real_time() - (3600 if requests_on(vobiz_fake, "recording.list") else 0)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(time, name)
+
+    monkeypatch.setattr(shared_polling, "time", SteppedBack(), raising=False)
+    waits = [make_trigger(conference_name=room(n), deadline=time.time() + 4) for n in range(2)]
+
+    events = await run_all(waits)
+
+    assert [e.get("recording", {}).get("recording_id") for e in events] == recs
+    assert [r.status for r in requests_on(vobiz_fake, "recording.list")] == [429, 200]
+    assert_nothing_left()

@@ -17,7 +17,6 @@ Imported when a trigger runs (it loads the async hook), not when a DAG is parsed
 from __future__ import annotations
 
 import asyncio
-import time
 import weakref
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -39,6 +38,12 @@ __all__ = ["ListShare", "SharedAccount", "SharedList", "shared_account"]
 HOOK_MAX_RETRIES = 0
 # Seconds between look-ups of the connection by a shared account (docs/deployment.md).
 CONNECTION_REREAD_S = 300.0
+
+
+def _now() -> float:
+    """The event loop's monotonic clock: reads are ordered by it, so a step of the wall clock
+    (NTP, a suspended VM) neither pauses the reads for an hour nor takes an old read for new."""
+    return asyncio.get_running_loop().time()
 
 
 class _ListRead:
@@ -82,7 +87,7 @@ class SharedList:
         """
         read = self._latest
         fits = read is not None and read.started > newer_than and read.since <= since
-        paused = read is not None and time.time() < self._paused_until
+        paused = read is not None and _now() < self._paused_until
         if read is None or not (fits or paused):
             read = self._start(min(since, *self._since) if self._since else since)
         if read.outcome.done():  # most waits take a finished read: no await, no new future
@@ -91,7 +96,7 @@ class SharedList:
         return await asyncio.shield(read.outcome), read.started
 
     def _start(self, since: datetime) -> _ListRead:
-        read = _ListRead(time.time(), since, asyncio.get_running_loop().create_future())
+        read = _ListRead(_now(), since, asyncio.get_running_loop().create_future())
         self._latest = read
         task = asyncio.ensure_future(self._run(read))
         self._reads.add(task)
@@ -107,7 +112,7 @@ class SharedList:
         except Exception as err:  # every waiter gets it, as it would from its own read
             outcome = err
             if isinstance(err, VobizRateLimitError):
-                self._paused_until = max(self._paused_until, time.time() + asked_wait(err))
+                self._paused_until = max(self._paused_until, _now() + asked_wait(err))
         read.outcome.set_result(outcome)
 
     async def close(self) -> None:
@@ -139,7 +144,7 @@ class ListShare:
 
     async def search(self, question: RowInRoom) -> RecordingSearch:
         """The room's search answered from a read newer than the last one this wait saw."""
-        newer_than = time.time() - self._interval if self._seen is None else self._seen
+        newer_than = _now() - self._interval if self._seen is None else self._seen
         outcome, self._seen = await self._shared.read(question.since, newer_than)
         if isinstance(outcome, Exception):
             # The read's failure is this wait's failed poll too (each wait counts it against its budget).
@@ -190,7 +195,7 @@ class SharedAccount:
             if self._settings is None and self._lookups != asked and self._lookup_failed is not None:
                 # A look-up failed while this wait queued for it: its failure, not one more look-up.
                 raise self._lookup_failed.with_traceback(None)
-            if self._settings is None or asyncio.get_running_loop().time() >= self._next_read:
+            if self._settings is None or _now() >= self._next_read:
                 await self._read(keep_on_failure=True)
             assert self._settings is not None
             return self._settings
@@ -222,7 +227,7 @@ class SharedAccount:
 
     async def _look_up(self, keep_on_failure: bool) -> None:
         """One look-up; ``keep_on_failure``: a connection read before stays in use when it fails."""
-        now = asyncio.get_running_loop().time()
+        now = _now()
         try:
             self._settings = await self.hook.read_settings()
         except VobizConfigError as unusable:
