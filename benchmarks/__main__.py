@@ -22,6 +22,7 @@ from benchmarks.report import Row, Table, write_results, write_series
 # Each name is a module with run(quick, workdir) -> Table.
 BENCHMARKS = {
     "scale": "scale",
+    "latency": "latency",
     "trigger-memory": "trigger_memory",
     "trigger-pacing": "trigger_pacing",
     "watchers": "watchers",

@@ -37,6 +37,15 @@ class FakeControl:
         recording_id: str = self._call("POST", "recordings", fields)["recording_id"]
         return recording_id
 
+    def finish_processing(self) -> list[str]:
+        """Rows still being processed appear now (their files as long after as they would have)."""
+        finished: list[str] = self._call("POST", "recordings/finish-processing")["recording_ids"]
+        return finished
+
+    def set_latency(self, route: str, seconds: float) -> None:
+        """Delay every answer on ``route`` (``"*"``: every route) by ``seconds``."""
+        self._call("POST", "faults", {"route": route, "latency": seconds})
+
     def recordings(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = self._call("GET", "recordings")
         return rows

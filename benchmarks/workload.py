@@ -73,12 +73,14 @@ class TriggerRun:
 
     def __init__(self, make: Callable[[int], Any], count: int, spread: float) -> None:
         self.events: list[Any] = []
+        self.ended: list[float] = []  # when each event came (wall clock), in the order of events
         self.tasks = [asyncio.create_task(self._one(make, i, spread * i / count)) for i in range(count)]
 
     async def _one(self, make: Callable[[int], Any], number: int, delay: float) -> None:
         await asyncio.sleep(delay)
         async for event in make(number).run():
             self.events.append(event.payload)
+            self.ended.append(time.time())
             return
 
     @property

@@ -1,5 +1,5 @@
-"""The benchmarks' own logic, without running a benchmark: how requests become polls, what the
-DAG-parse benchmark imports, and the results file and plots a run writes. Seconds, no servers."""
+"""The benchmarks' own logic: how requests become polls, what the DAG-parse benchmark imports, and
+the results file and plots a run writes (seconds, no servers); and the latency benchmark run small."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from benchmarks.dag_parse import provider_imports
+from benchmarks.latency import add_rows, measure_latencies, percentile
 from benchmarks.plots import draw
 from benchmarks.report import Row, Table, at_most, compared, write_results, write_series
 from benchmarks.scale import PAGES_NEEDED, found_waits, one_interval
@@ -87,3 +88,26 @@ def test_results_file_and_plots(tmp_path: Path) -> None:
     drawn = draw(tmp_path / "series.json", tmp_path / "img")
     assert [path.name for path in drawn] == ["memory-per-wait.png"]
     assert drawn[0].read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_latency_benchmark_reports_percentiles_and_what_the_latency_adds() -> None:
+    assert [percentile([3.0, 1.0, 2.0, 4.0], f) for f in (0.5, 0.9, 1.0)] == [2.0, 4.0, 4.0]
+    table = Table("latency")
+    run = {"n": 3, "statuses": ["success"] * 3, "requests": {"list": 1, "rounds": 1}}
+    add_rows(table, [{**run, "latency": 0.0, "after_ready": [1.0, 2.0, 3.0]}])
+    add_rows(table, [{**run, "latency": 0.15, "after_ready": [1.5, 2.5, 6.0], "statuses": ["success"] * 2}])
+    verdicts = {row.name: row.passed for row in table.rows}
+    assert verdicts["waits that succeeded, N=3, 0 ms"] and not verdicts["waits that succeeded, N=3, 150 ms"]
+    both = Table("latency")
+    add_rows(both, [{**run, "latency": 0.0, "after_ready": [1.0, 3.0]}, {**run, "latency": 0.15, "after_ready": [6.0]}])
+    (added,) = [row for row in both.rows if row.name.startswith("what 150 ms adds")]
+    assert (added.value, added.baseline, added.passed) == (3.0, 3.0, False)
+
+
+def test_the_latency_benchmark_runs_small(tmp_path: Path) -> None:
+    # The real thing in miniature: the fake in its own process, the waits in a child, 20 ms a request.
+    results = measure_latencies(tmp_path, n=20, interval=1.0, latencies=(0.0, 0.02))
+    for result in results:
+        assert result["statuses"] == ["success"] * 20 and result["waiting"] == 0
+        assert len(result["after_ready"]) == 20 and 0 <= max(result["after_ready"]) < 5
+        assert result["requests"].get("list", 0) <= 1

@@ -89,6 +89,11 @@ class VobizConnectionError(VobizError):
         self.sent = sent
 
 
+class ConnectionLookupError(VobizError):
+    """The Airflow connection could not be looked up (missing, or the secrets backend or API server
+    did not answer). A trigger's poll counts it as a transient failure: the connection may be back soon."""
+
+
 class VobizResponseError(VobizError):
     """Vobiz answered with something this provider cannot use (malformed JSON, missing fields)."""
 

@@ -45,6 +45,17 @@ def _settings(conn_id: str = "my_vobiz", **fields) -> VobizSettings:
         ({"extra": {"auth_hosts": {"media.vobiz.ai": True}}}, "extra 'auth_hosts'"),
         ({"extra": {"auth_hosts": ["https://media.vobiz.ai/"]}}, "extra 'auth_hosts'"),
         ({"extra": {"auth_hosts": ["media.*.ai"]}}, "extra 'auth_hosts'"),
+        ({"extra": {"max_connections_per_host": 0}}, "extra 'max_connections_per_host' must be between 1 and 1000"),
+        ({"extra": {"max_connections_per_host": "lots"}}, "extra 'max_connections_per_host' must be a whole number"),
+        ({"extra": {"max_connections_per_host": 2.5}}, "extra 'max_connections_per_host' must be a whole number"),
+        ({"extra": {"max_connections": True}}, "extra 'max_connections' must be a whole number"),
+        ({"extra": {"max_connections": 5000}}, "extra 'max_connections' must be between 1 and 1000"),
+        (
+            {"extra": {"max_connections": 10, "max_connections_per_host": 20}},
+            "extra 'max_connections' (10) must be at least max_connections_per_host (20)",
+        ),
+        ({"extra": {"pool_timeout": 0}}, "extra 'pool_timeout' must be between 0 and 3600 seconds"),
+        ({"extra": {"pool_timeout": "soon"}}, "extra 'pool_timeout' must be a number of seconds"),
     ],
 )
 def test_bad_connection_names_the_connection_and_the_field(fields, named):
@@ -68,6 +79,11 @@ def test_defaults_and_accepted_forms():
         "*.b.example.com",
     )
     assert "secret-token" not in repr(custom)
+    # The triggerer's pool: per host, in all, and the wait for a connection.
+    pool = (default.max_connections_per_host, default.max_connections, default.pool_timeout)
+    assert pool == (32, 100, 10.0)
+    sized = _settings(extra={"max_connections_per_host": "64", "max_connections": 64.0, "pool_timeout": "2.5"})
+    assert (sized.max_connections_per_host, sized.max_connections, sized.pool_timeout) == (64, 64, 2.5)
 
 
 def test_bad_connection_fails_before_any_request(vobiz_fake, use_connection, make_hook, kind):
@@ -81,13 +97,16 @@ def test_bad_connection_fails_before_any_request(vobiz_fake, use_connection, mak
 
 def test_provider_extras_never_become_headers(vobiz_fake, use_connection, make_hook, kind):
     # HttpHook would send unknown extras as headers; a list value would even make requests refuse.
-    use_connection(extra={"timeout": 5, "max_retries": 2, "auth_hosts": ["127.0.0.2", "*.example.com"]})
+    extra = {"timeout": 5, "max_retries": 2, "auth_hosts": ["127.0.0.2", "*.example.com"], "max_connections": 50}
+    use_connection(extra={**extra, "max_connections_per_host": 8, "pool_timeout": 3})
     rec_id = vobiz_fake.add_recording(conference_name="Standup")
 
     make_hook(kind)("get_recording", rec_id)
 
     (entry,) = api_requests(vobiz_fake, "recording.get")
-    assert not {"timeout", "max_retries", "auth_hosts"} & {name.lower() for name in entry.headers}
+    sent = {name.lower() for name in entry.headers}
+    assert not {"timeout", "max_retries", "auth_hosts", "max_connections", "max_connections_per_host"} & sent
+    assert "pool_timeout" not in sent
 
 
 def test_user_agent_names_provider_and_version(vobiz_fake, make_hook, kind):

@@ -280,3 +280,16 @@ def test_a_clock_behind_stamps_the_recording_end_behind(api):
     assert float(row["recording_end_ms"]) / 1000 == pytest.approx(before - 5, abs=1)
     with pytest.raises(ValueError, match="clock_offset_s must be a number of seconds"):
         srv.configure(clock_offset_s="5s")
+
+
+def test_a_rotated_token_over_http_and_reset_restores_the_first(api):
+    srv = api.server
+    first = srv.auth_token
+    assert _control(srv, "POST", "credentials", {"auth_token": "rotated-456"}).ok
+    assert _control(srv, "POST", "credentials", {"auth_token": ""}).status_code == 400
+    assert api.get("Recording/").status_code == 401  # the old token
+    rotated = {"X-Auth-ID": srv.auth_id, "X-Auth-Token": "rotated-456"}
+    assert requests.get(api.url("Recording/"), headers=rotated, timeout=5).status_code == 200
+    assert json.loads(srv.connection_json())["password"] == "rotated-456"
+    srv.reset()
+    assert srv.auth_token == first and api.get("Recording/").status_code == 200

@@ -147,3 +147,18 @@ async def test_log_is_bounded_to_1000(vobiz_fake):
     assert {int(entry.query[2:]) for entry in logged} >= set(range(1040, 1050))  # the newest kept
     vobiz_fake.clear_log()
     assert vobiz_fake.requests == []
+
+
+def test_latency_on_every_route_and_a_route_of_its_own(api):
+    latency = 1.0
+    api.server.set_latency("*", latency)
+    api.server.set_latency("conference.list", 0)  # a route's own latency wins over every route's
+    for path in ("Recording/", "Conference/Nobody/"):
+        started = time.monotonic()
+        api.get(path)
+        assert time.monotonic() - started >= latency - 0.01
+    started = time.monotonic()
+    api.get("Conference/")
+    assert time.monotonic() - started < latency
+    with pytest.raises(ValueError):
+        api.server.inject("*", 500)

@@ -458,3 +458,19 @@ async def test_rows_the_watcher_cannot_use_are_skipped_warned_once_and_hold_up_n
     (url_less,) = _warnings_naming(log, processing)
     (bad_number,) = _warnings_naming(log, malformed)
     assert "recording_url" in url_less and "recording_duration_ms" in bad_number
+
+
+async def test_a_connection_missing_at_the_start_is_a_failed_poll_and_the_watch_goes_on(
+    vobiz_fake: FakeVobizServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = vobiz_fake.connection_json()
+    monkeypatch.delenv("AIRFLOW_CONN_VOBIZ_DEFAULT")
+    watch = Watch(make_trigger(), StateStore())
+    await asyncio.sleep(3 * POLL)
+    assert not vobiz_fake.requests and not watch.task.done()
+    monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_DEFAULT", connection)
+    await started(vobiz_fake, watch)
+
+    recording_id = vobiz_fake.add_recording(conference_name="Daily Standup")
+    await watch.until(recording_id)
+    await watch.kill()

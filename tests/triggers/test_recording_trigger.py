@@ -413,7 +413,7 @@ async def test_a_cancel_in_the_turn_a_poll_answers_ends_the_wait(
         asked.set()
         return await answers[-1]
 
-    monkeypatch.setattr("vobiz_provider.triggers.recording.poll_async", poll)
+    monkeypatch.setattr("vobiz_provider.triggers.shared_polling.poll_async", poll)
     trigger = ConferenceRecordingTrigger(deadline=time.time() + 60, recording_id="rec-1", poll_interval=0.05)
     waiting = asyncio.ensure_future(trigger.run().__anext__())
     await asyncio.wait_for(asked.wait(), 10)

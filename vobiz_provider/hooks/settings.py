@@ -13,7 +13,14 @@ DEFAULT_BASE_URL = "https://api.vobiz.ai"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_AUTH_HOSTS = ("*.vobiz.ai",)
-# Extras the provider reads: the connection form shows them as fields, and they are never sent as headers.
+# The triggerer's pool (one per connection, shared by every wait on it): enough connections per host for
+# a sweep's probes at a real network's latency (docs/performance.md, "Latency"), a total above two hosts'
+# worth so that a slow media host cannot take the API host's connections, and a bounded wait for one.
+DEFAULT_MAX_CONNECTIONS_PER_HOST = 32
+DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_POOL_TIMEOUT = 10.0
+# Extras the connection form shows as fields. The pool's extras (max_connections_per_host,
+# max_connections, pool_timeout) are JSON only; no extra is ever sent as a header.
 PROVIDER_EXTRAS = frozenset({"timeout", "max_retries", "auth_hosts", "proxy"})
 
 
@@ -47,6 +54,11 @@ class VobizSettings:
     :param auth_hosts: further host patterns that may receive the credentials.
     :param proxy: an HTTP(S) proxy URL for every request of the connection (extra ``proxy``);
         None: the environment's ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` decide.
+    :param max_connections_per_host: the async hook's open connections to one host (scheme, host
+        and port), so a slow host cannot take every connection of the pool.
+    :param max_connections: the async hook's open connections in all.
+    :param pool_timeout: seconds an async request waits to get a connection (a free one from the
+        pool, or a new one opened); at most ``timeout``. Past it the request fails as a transport failure.
     """
 
     conn_id: str
@@ -57,6 +69,9 @@ class VobizSettings:
     max_retries: int = DEFAULT_MAX_RETRIES
     auth_hosts: tuple[str, ...] = DEFAULT_AUTH_HOSTS
     proxy: str | None = None
+    max_connections_per_host: int = DEFAULT_MAX_CONNECTIONS_PER_HOST
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT
 
     def __repr__(self) -> str:
         return f"VobizSettings(conn_id={self.conn_id!r}, base_url={self.base_url!r}, auth_id={self.auth_id!r})"
@@ -102,6 +117,10 @@ class VobizSettings:
             extra = conn.extra_dejson
         if not isinstance(extra, Mapping):
             raise fail("extra", "must be a JSON object")
+        per_host = _count(extra, "max_connections_per_host", DEFAULT_MAX_CONNECTIONS_PER_HOST, fail)
+        in_all = _count(extra, "max_connections", DEFAULT_MAX_CONNECTIONS, fail)
+        if in_all < per_host:
+            raise fail("extra 'max_connections'", f"({in_all}) must be at least max_connections_per_host ({per_host})")
         return cls(
             conn_id=conn_id,
             base_url=_base_url(conn.host, conn.port, fail),
@@ -111,6 +130,9 @@ class VobizSettings:
             max_retries=_max_retries(extra.get("max_retries") if max_retries is None else max_retries, fail),
             auth_hosts=_auth_hosts(extra.get("auth_hosts"), fail),
             proxy=_proxy(extra.get("proxy"), fail),
+            max_connections_per_host=per_host,
+            max_connections=in_all,
+            pool_timeout=_seconds(extra.get("pool_timeout"), "pool_timeout", DEFAULT_POOL_TIMEOUT, fail),
         )
 
 
@@ -154,28 +176,41 @@ def _base_url(host: str | None, port: int | None, fail: _Fail) -> str:
 
 
 def _timeout(value: Any, fail: _Fail) -> float:
+    return _seconds(value, "timeout", DEFAULT_TIMEOUT, fail)
+
+
+def _seconds(value: Any, name: str, default: float, fail: _Fail) -> float:
     if value is None or value == "":
-        return DEFAULT_TIMEOUT
+        return default
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise fail("extra 'timeout'", f"must be a number of seconds, got {value!r}") from None
+        raise fail(f"extra {name!r}", f"must be a number of seconds, got {value!r}") from None
     if isinstance(value, bool) or not 0 < seconds <= 3600:
-        raise fail("extra 'timeout'", f"must be between 0 and 3600 seconds, got {value!r}")
+        raise fail(f"extra {name!r}", f"must be between 0 and 3600 seconds, got {value!r}")
     return seconds
 
 
 def _max_retries(value: Any, fail: _Fail) -> int:
+    return _whole(value, "max_retries", DEFAULT_MAX_RETRIES, 0, 100, fail)
+
+
+def _count(extra: Mapping[str, Any], name: str, default: int, fail: _Fail) -> int:
+    """A number of connections: a whole number from 1 to 1,000."""
+    return _whole(extra.get(name), name, default, 1, 1000, fail)
+
+
+def _whole(value: Any, name: str, default: int, least: int, most: int, fail: _Fail) -> int:
     if value is None or value == "":
-        return DEFAULT_MAX_RETRIES
+        return default
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise fail("extra 'max_retries'", f"must be a whole number, got {value!r}")
+        raise fail(f"extra {name!r}", f"must be a whole number, got {value!r}")
     try:
         count = int(value)
     except (TypeError, ValueError):
-        raise fail("extra 'max_retries'", f"must be a whole number, got {value!r}") from None
-    if not 0 <= count <= 100:
-        raise fail("extra 'max_retries'", f"must be between 0 and 100, got {value!r}")
+        raise fail(f"extra {name!r}", f"must be a whole number, got {value!r}") from None
+    if not least <= count <= most:
+        raise fail(f"extra {name!r}", f"must be between {least} and {most}, got {value!r}")
     return count
 
 

@@ -35,7 +35,13 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from yarl import URL
 
 from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID, FILE_FORMATS, TEST_CONNECTION_TIMEOUT_S
-from vobiz_provider.exceptions import VobizClientError, VobizConfigError, VobizError, VobizNotFoundError
+from vobiz_provider.exceptions import (
+    VobizClientError,
+    VobizConfigError,
+    VobizConnectionError,
+    VobizError,
+    VobizNotFoundError,
+)
 from vobiz_provider.hooks import api
 from vobiz_provider.hooks.answers import (
     ApiReply,
@@ -72,7 +78,8 @@ MIN_REQUEST_TIMEOUT_S = 0.5
 
 class _VobizHookBase:
     """What both hooks share: the connection's name and type, the caller's options, and the
-    settings and retry policy, read once per hook (a trigger polls for hours through one)."""
+    settings and retry policy, read once per hook (the triggerer's shared account reads them again
+    with ``read_settings()``)."""
 
     conn_name_attr = "vobiz_conn_id"
     default_conn_name = DEFAULT_CONN_ID
@@ -556,33 +563,49 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
 
     hook_name = "Vobiz (async)"
     _session: aiohttp.ClientSession | None = None
+    _pool: tuple[int, int] = (0, 0)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._retired: list[aiohttp.ClientSession] = []  # pools of earlier limits, closed with the hook
 
     async def get_settings(self) -> VobizSettings:
         """The validated connection, looked up without blocking the event loop (once per hook)."""
-        if self._settings is None:
-            conn = await self.aget_connection(self.vobiz_conn_id)
-            # The sync extra_dejson would talk to the API server from the triggerer's event loop.
-            read_extra = getattr(conn, "aextra_dejson", None)
-            extra = await read_extra() if read_extra is not None else conn.extra_dejson
-            return self._use_connection(conn, extra)
-        return self._settings
+        return self._settings or await self.read_settings()
+
+    async def read_settings(self) -> VobizSettings:
+        """Look the connection up (again) without blocking the event loop; later requests use it."""
+        conn = await self.aget_connection(self.vobiz_conn_id)
+        # The sync extra_dejson would talk to the API server from the triggerer's event loop.
+        read_extra = getattr(conn, "aextra_dejson", None)
+        extra = await read_extra() if read_extra is not None else conn.extra_dejson
+        return self._use_connection(conn, extra)
 
     async def _get_session(self) -> aiohttp.ClientSession:
-        """The hook's one session; a keep-alive pool, so a waiting trigger reuses its connection."""
+        """The hook's one session: a keep-alive pool with the connection's limits per host and in all,
+        so a waiting trigger reuses its connection and a slow host cannot take the others' connections."""
         settings = await self.get_settings()
+        pool = (settings.max_connections, settings.max_connections_per_host)
+        if self._session is not None and not self._session.closed and self._pool != pool:
+            # The connection's limits changed: a new pool; requests still on the old one finish there.
+            self._retired.append(self._session)
+            self._session = None
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 headers=api.SESSION_HEADERS,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=settings.timeout, sock_read=settings.timeout),
-                connector=aiohttp.TCPConnector(limit=4, keepalive_timeout=120),
+                connector=aiohttp.TCPConnector(limit=pool[0], limit_per_host=pool[1], keepalive_timeout=120),
                 trust_env=True,  # HTTPS_PROXY / NO_PROXY, as requests honours them on the worker
             )
+            self._pool = pool
         return self._session
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        sessions, self._retired = [*self._retired, self._session], []
+        self._session = None
+        for session in sessions:
+            if session is not None:
+                await session.close()
 
     async def __aenter__(self) -> VobizAsyncHook:
         return self
@@ -600,6 +623,8 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         hop = first_hop(settings, request)
         while True:
             seconds = self.request_timeout(settings)
+            # aiohttp's connect timeout bounds getting a connection: a free one from the pool, or a new one.
+            pool_wait = min(settings.pool_timeout, seconds)
             try:
                 async with session.request(
                     hop.method,
@@ -609,14 +634,24 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
                     headers=hop.headers,
                     allow_redirects=False,
                     proxy=settings.proxy,
-                    timeout=aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds),
+                    timeout=aiohttp.ClientTimeout(
+                        total=None, connect=pool_wait, sock_connect=seconds, sock_read=seconds
+                    ),
                 ) as response:
                     following = next_hop(settings, request, hop, response.status, response.headers.get("Location"))
                     if following is None:
                         limit = body_limit(response.status, whole_body=whole_body)
                         body = await response.content.read(-1 if limit is None else limit) if limit != 0 else b""
                         return ApiReply(response.status, lower_headers(response.headers), body, str(response.url))
-            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
+            except aiohttp.ConnectionTimeoutError as err:
+                failure = transport_failure(request, err, sent=False)
+                raise VobizConnectionError(
+                    f"{failure}: no connection within {pool_wait:g} s (a free one from the pool of "
+                    f"{settings.max_connections_per_host} per host, or a new one; extras "
+                    "'max_connections_per_host', 'pool_timeout')",
+                    sent=False,
+                ) from None
+            except aiohttp.ClientConnectorError as err:
                 raise transport_failure(request, err, sent=False) from None
             except (aiohttp.ClientError, asyncio.TimeoutError) as err:
                 raise transport_failure(request, err, sent=True) from None

@@ -5,6 +5,7 @@ Each endpoint maps to a method of :class:`~vobiz_provider.testing.FakeVobizServe
 ==========================================  =====================================================
 ``POST /_fake/reset``                       ``reset()``
 ``GET|POST /_fake/settings``                read / ``configure(**json)``; answers the settings
+``POST /_fake/credentials``                 ``set_auth_token(auth_token)`` (a rotated token)
 ``POST /_fake/rooms``                       ``add_room(name, members, recording, file_format, duration_s)``
 ``POST /_fake/rooms/{name}/record``         ``start_recording(name, file_format)``
 ``POST /_fake/rooms/{name}/restart``        ``restart_recording(name, ago_s)`` -> ``{"recording_id"}``
@@ -12,6 +13,7 @@ Each endpoint maps to a method of :class:`~vobiz_provider.testing.FakeVobizServe
 ``GET|POST /_fake/recordings``              ``recordings`` / ``add_recording(**json)`` (add_time ISO)
 ``POST /_fake/faults``                      ``{route, status, retry_after, body, headers, times}``,
                                             ``{route, malformed: true, times}``, ``{route, latency}``
+                                            (route ``"*"``: every route),
                                             or ``{drop_after_bytes, times}``
 ``GET|DELETE /_fake/log``                   ``requests`` / ``clear_log()``
 ==========================================  =====================================================
@@ -87,6 +89,10 @@ def add_control_routes(app: web.Application, state: FakeState) -> None:
             state.settings.update(**await _body(request))
         return web.json_response(state.settings.as_dict())
 
+    async def credentials(request: web.Request) -> web.StreamResponse:
+        state.set_auth_token((await _body(request, ("auth_token",))).get("auth_token", ""))
+        return web.json_response({"ok": True})
+
     async def add_room(request: web.Request) -> web.StreamResponse:
         body = await _body(request, _ROOM_FIELDS)
         state.add_room(**body)
@@ -154,6 +160,7 @@ def add_control_routes(app: web.Application, state: FakeState) -> None:
         ("POST", "/_fake/reset", reset),
         ("GET", "/_fake/settings", settings),
         ("POST", "/_fake/settings", settings),
+        ("POST", "/_fake/credentials", credentials),
         ("POST", "/_fake/rooms", add_room),
         ("POST", "/_fake/rooms/{name}/record", record_room),
         ("POST", "/_fake/rooms/{name}/restart", restart_room),

@@ -188,8 +188,12 @@ class FakeVobizServer:
         self._state.settings.update(**changes)
 
     def reset(self) -> None:
-        """Forget all rooms, recordings, faults, latencies and the log; default settings."""
+        """Forget all rooms, recordings, faults, latencies and the log; default settings and token."""
         self._state.reset()
+
+    def set_auth_token(self, token: str) -> None:
+        """Accept only ``token`` from now on, as after a rotation (:meth:`connection_json` carries it)."""
+        self._state.set_auth_token(token)
 
     # rooms and recordings ----------------------------------------------------------------------
 
@@ -318,7 +322,8 @@ class FakeVobizServer:
         self._state.inject(route, Fault(200, delay_s=float(seconds)), times)
 
     def set_latency(self, route: str, seconds: float) -> None:
-        """Delay every answer on ``route`` (faults included) by ``seconds``; 0 removes it."""
+        """Delay every answer on ``route`` (faults included) by ``seconds``; 0 removes it.
+        ``route="*"``: every route that has no latency of its own (a real network's round trip)."""
         self._state.set_latency(route, seconds)
 
     def overstate_file_length(self, extra_bytes: int, times: int = 1) -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from vobiz_provider.testing.settings import LoggedRequest
 
 LOG_SIZE = 1000
+EVERY_ROUTE = "*"  # set_latency's key for every route
 RECORDING_TYPES = ("conference", "call", "trunk", "extension")
 
 
@@ -54,9 +55,14 @@ class FakeState:
     log: deque[LoggedRequest] = field(default_factory=lambda: deque(maxlen=LOG_SIZE))
     storage_tokens: dict[str, str] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
+    first_auth_token: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        self.first_auth_token = self.auth_token
 
     def reset(self) -> None:
         with self.lock:
+            self.auth_token = self.first_auth_token
             self.settings.restore_defaults()
             for holder in (self.rooms, self.recordings, self.faults, self.latency, self.storage_tokens):
                 holder.clear()
@@ -321,7 +327,9 @@ class FakeState:
             return queue.popleft() if queue else None
 
     def set_latency(self, route: str, seconds: float) -> None:
-        _check_route(route)
+        """``route``: a route key, or ``"*"`` for every route without a latency of its own."""
+        if route != EVERY_ROUTE:
+            _check_route(route)
         if seconds < 0:
             raise ValueError("latency must be >= 0")
         with self.lock:
@@ -329,7 +337,14 @@ class FakeState:
 
     def latency_for(self, route: str | None) -> float:
         with self.lock:
-            return self.latency.get(route, 0.0) if route else 0.0
+            return self.latency.get(route, self.latency.get(EVERY_ROUTE, 0.0)) if route else 0.0
+
+    def set_auth_token(self, token: str) -> None:
+        """Accept ``token`` from now on, and only it (a rotated token); ``reset()`` restores the first."""
+        if not isinstance(token, str) or not token:
+            raise ValueError("auth_token must be a non-empty string")
+        with self.lock:
+            self.auth_token = token
 
     def drop_file_after(self, n_bytes: int, times: int = 1) -> None:
         if n_bytes < 0 or times < 1:

@@ -31,7 +31,6 @@ from vobiz_provider.hooks.listing import ListOrder, add_time_filters, skipped_wo
 from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
 from vobiz_provider.waiting.events import error_event, success_event, timeout_event
-from vobiz_provider.waiting.polls import poll_async
 from vobiz_provider.waiting.schedule import (
     DEFAULT_MAX_POLL_INTERVAL,
     FailureKind,
@@ -44,7 +43,7 @@ from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 if TYPE_CHECKING:
     from vobiz_provider.hooks.vobiz import VobizAsyncHook
     from vobiz_provider.models import Recording
-    from vobiz_provider.triggers.shared_polling import ListShare
+    from vobiz_provider.triggers.shared_polling import ListShare, SharedAccount
 
 __all__ = ["ConferenceRecordingTrigger", "VobizRecordingEventTrigger"]
 
@@ -132,9 +131,10 @@ class ConferenceRecordingTrigger(BaseTrigger):
     ranged GET, with the scoped credentials). One :class:`~vobiz_provider.hooks.vobiz.VobizAsyncHook`
     (one HTTP session, kept alive) serves every wait on the same connection in the triggerer's
     event loop, and the waits for rooms share one read of the recording list per interval
-    (:mod:`~vobiz_provider.triggers.shared_polling`); the connection is looked up once,
-    asynchronously. Every poll is followed by a sleep of at least the poll interval, on errors
-    too, stretched by ``Retry-After``; a last poll is made at the deadline.
+    (:mod:`~vobiz_provider.triggers.shared_polling`); the connection is looked up asynchronously,
+    again every five minutes and after a 401 (a failed look-up is a failed poll). Every poll is
+    followed by a sleep of at least the poll interval, on errors too, stretched by ``Retry-After``;
+    a last poll is made at the deadline.
 
     Sends exactly one event: ``{"status": "success", "recording": {...}}``,
     ``{"status": "timeout", "message": ...}`` (what was looked for and what was seen) or
@@ -232,23 +232,17 @@ class ConferenceRecordingTrigger(BaseTrigger):
         from vobiz_provider.triggers.shared_polling import shared_account
 
         async with shared_account(self.vobiz_conn_id) as account:
-            try:
-                await account.settings()
-            except Exception as err:  # a missing or invalid connection: no poll can succeed
-                return error_event(
-                    f"Cannot wait for {self.target.describe()}: connection {self.vobiz_conn_id!r}: {err}"
-                )
             share = None
             if self.target.recording_id is None:
                 assert self.target.since is not None  # from_inputs guarantees it when there is no id
                 share = account.share(self.target.since, self.poll_interval)
             try:
-                return await self._poll(account.hook, share)
+                return await self._poll(account, share)
             finally:
                 if share is not None:
                     share.leave()
 
-    async def _poll(self, hook: VobizAsyncHook, share: ListShare | None) -> dict[str, Any]:
+    async def _poll(self, account: SharedAccount, share: ListShare | None) -> dict[str, Any]:
         """Poll until the file is ready, the wait fails or the deadline passes; paced on every path."""
         wait = RecordingWait(self.target, seen=self.recording_seen)
         schedule = PollSchedule(
@@ -267,7 +261,8 @@ class ConferenceRecordingTrigger(BaseTrigger):
             try:
                 # The hook's session is shared, so the deadline bounds the poll here: an answer
                 # still on its way at the deadline is not waited for.
-                recording = await by_deadline(poll_async(hook, wait, share), self._time_left())
+                # A poll looks the connection up as the account says: a failed look-up is a failed poll.
+                recording = await by_deadline(account.poll(wait, share), self._time_left())
             except asyncio.TimeoutError:
                 last_error = VobizConnectionError("Vobiz did not answer the poll by the wait's deadline", sent=True)
                 return timeout_event(self._timeout_message(wait, last_error))
@@ -425,18 +420,14 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         while True:
             # The connection's session is shared with the waits in this loop; the list is read on its own.
             async with shared_account(self.vobiz_conn_id) as account:
-                async for recording in self._watch(account.hook, store):
+                async for recording in self._watch(account, store):
                     yield TriggerEvent(recording.to_dict())
             # The watch gave up (bad credentials, a spent failure budget): pause, then start over.
             await asyncio.sleep(max(self.poll_interval, DEFAULT_MAX_POLL_INTERVAL))
 
-    async def _watch(self, hook: VobizAsyncHook, store: WatermarkStore) -> AsyncIterator[Recording]:
+    async def _watch(self, account: SharedAccount, store: WatermarkStore) -> AsyncIterator[Recording]:
         """Poll until a failure that waiting cannot fix; yields each new recording whose file is ready."""
-        try:
-            await hook.get_settings()
-        except Exception as err:  # a missing or invalid connection: no poll can succeed
-            self.log.error("Cannot watch Vobiz recordings: connection %r: %s", self.vobiz_conn_id, err)
-            return
+        hook = account.hook
         mark = await self._load(store)
         saved = mark
         schedule = PollSchedule(self.poll_interval, max_failures=WATCH_MAX_CONSECUTIVE_FAILURES)
@@ -448,6 +439,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         while True:
             poll_started = time.monotonic()
             try:
+                await account.settings()  # looked up again now and then; a failed look-up is a failed poll
                 listed, skipped = await self._list_past(hook, mark)
                 for recording in listed:
                     rid = recording.recording_id

@@ -34,17 +34,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
-from vobiz_provider.exceptions import VobizRateLimitError
+from vobiz_provider.exceptions import ConnectionLookupError, VobizAuthError, VobizConfigError, VobizRateLimitError
 from vobiz_provider.hooks.listing import RecordingIndex, RecordingSearch
 from vobiz_provider.hooks.settings import VobizSettings
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
+from vobiz_provider.models import Recording
+from vobiz_provider.waiting.polls import poll_async
 from vobiz_provider.waiting.schedule import asked_wait
-from vobiz_provider.waiting.wait import RowInRoom
+from vobiz_provider.waiting.wait import RecordingWait, RowInRoom
 
 __all__ = ["ListShare", "SharedAccount", "SharedList", "shared_account"]
 
 # The trigger's own loop is the retry: a request that fails is not repeated inside the hook.
 HOOK_MAX_RETRIES = 0
+# Seconds between look-ups of the connection by a shared account (docs/deployment.md).
+CONNECTION_REREAD_S = 300.0
+
+
+def _now() -> float:
+    """The event loop's monotonic clock: reads are ordered by it, so a step of the wall clock
+    (NTP, a suspended VM) neither pauses the reads for an hour nor takes an old read for new."""
+    return asyncio.get_running_loop().time()
+
 
 # The recent band the shared reads cover: a wait whose ``since`` lies more than FAR_BEHIND before
 # the newest ``since`` of the waits searching, and more than RECENT_BAND before now, searches its own
@@ -113,7 +124,7 @@ class SharedList:
         Joins the newest read (running or done) when it qualifies; otherwise starts one, unless
         Vobiz asked to wait (429), in which case the 429 stands until its ``Retry-After`` passes.
         """
-        now = asyncio.get_running_loop().time()
+        now = _now()
         read = self._latest
         fits = read is not None and read.started > newer_than and read.since <= since
         paused = read is not None and now < self._paused_until
@@ -146,7 +157,7 @@ class SharedList:
         except Exception as err:  # every waiter gets it, as it would from its own read
             outcome = err
             if isinstance(err, VobizRateLimitError):
-                resume = asyncio.get_running_loop().time() + asked_wait(err)
+                resume = _now() + asked_wait(err)
                 self._paused_until = max(self._paused_until, resume)
         read.outcome.set_result(outcome)
 
@@ -183,7 +194,7 @@ class ListShare:
         if self._shared.far_behind(question.since):
             search = await self._shared.search_alone(question)
         else:
-            newer_than = asyncio.get_running_loop().time() - self._interval if self._seen is None else self._seen
+            newer_than = _now() - self._interval if self._seen is None else self._seen
             outcome, self._seen = await self._shared.read(question.since, newer_than)
             if isinstance(outcome, Exception):
                 # The read's failure is this wait's failed poll too (each wait counts it against its budget).
@@ -198,8 +209,12 @@ class ListShare:
 
 
 class SharedAccount:
-    """What the waits on one connection share in one event loop: one hook (one HTTP session, the
-    connection read once) and the reads of the list.
+    """What the waits on one connection share in one event loop: one hook (one HTTP session, one
+    look-up of the connection at a time) and the reads of the list.
+
+    The connection is looked up again every :data:`CONNECTION_REREAD_S` and at once after a 401,
+    so an edited connection (a rotated token, a new timeout) reaches waits that run for hours
+    without restarting them.
 
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     """
@@ -209,11 +224,76 @@ class SharedAccount:
         self.list = SharedList(self.hook)
         self.users = 0
         self._settings_lock = asyncio.Lock()
+        self._settings: VobizSettings | None = None
+        self._next_read = 0.0  # the loop's clock
+        self._lookups = 0  # look-ups finished
+        self._lookup_failed: ConnectionLookupError | None = None
 
     async def settings(self) -> VobizSettings:
-        """The connection, looked up once for all the waits (again after a failed lookup)."""
+        """The connection for the next poll, looked up once for all the waits and again every
+        :data:`CONNECTION_REREAD_S`.
+
+        :raises ConnectionLookupError: the connection could not be looked up and none was read
+            before (a transient failure; the waits that asked meanwhile get it too, without a
+            look-up of their own). Once read, a failed look-up keeps the connection read before.
+        :raises VobizConfigError: the connection is unusable (the message names the field).
+        """
+        asked = self._lookups
         async with self._settings_lock:
-            return await self.hook.get_settings()
+            if self._settings is None and self._lookups != asked and self._lookup_failed is not None:
+                # A look-up failed while this wait queued for it: its failure, not one more look-up.
+                raise self._lookup_failed.with_traceback(None)
+            if self._settings is None or _now() >= self._next_read:
+                await self._read(keep_on_failure=True)
+            assert self._settings is not None
+            return self._settings
+
+    async def poll(self, wait: RecordingWait, share: ListShare | None) -> Recording | None:
+        """One poll of ``wait`` with the account's hook (``share``: its room's search). A 401 makes the
+        account look the connection up at once: when it changed (a rotated token), the poll is made again."""
+        used = await self.settings()
+        try:
+            return await poll_async(self.hook, wait, share)
+        except VobizAuthError as refused:
+            if refused.status_code != 401 or not await self._changed_since(used):
+                raise
+        return await poll_async(self.hook, wait, share)
+
+    async def _changed_since(self, used: VobizSettings) -> bool:
+        """Whether the connection differs from ``used``, looked up now unless it was since ``used``."""
+        async with self._settings_lock:
+            if self._settings is used:
+                await self._read(keep_on_failure=False)
+            return self._settings != used
+
+    async def _read(self, *, keep_on_failure: bool) -> None:
+        """Look the connection up; the hook's later requests use it (the lock is held)."""
+        try:
+            await self._look_up(keep_on_failure)
+        finally:
+            self._lookups += 1
+
+    async def _look_up(self, keep_on_failure: bool) -> None:
+        """One look-up; ``keep_on_failure``: a connection read before stays in use when it fails."""
+        now = _now()
+        try:
+            self._settings = await self.hook.read_settings()
+        except VobizConfigError as unusable:
+            if self._settings is None or not keep_on_failure:
+                raise
+            self._next_read = now + CONNECTION_REREAD_S
+            self.hook.log.warning("Vobiz: %s; polling on with the connection as it was", unusable)
+            return
+        except Exception as err:  # not found, or the secrets backend or API server did not answer
+            conn_id = self.hook.vobiz_conn_id
+            failure = ConnectionLookupError(f"Vobiz connection {conn_id!r} could not be looked up: {err}")
+            if self._settings is None or not keep_on_failure:
+                self._lookup_failed = failure
+                raise failure from None
+            self._next_read = now + CONNECTION_REREAD_S
+            self.hook.log.warning("%s; polling on with the connection as it was", failure)
+            return
+        self._next_read, self._lookup_failed = now + CONNECTION_REREAD_S, None
 
     def share(self, since: datetime, interval: float) -> ListShare:
         return ListShare(self.list, since, interval)
