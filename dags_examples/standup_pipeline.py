@@ -22,11 +22,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, Asset, CronTriggerTimetable, Param
+from airflow.sdk import DAG, Asset, Param
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
+from vobiz_provider.version_compat import CronTriggerTimetable
 
 # Downstream DAGs (the recording catalogue) are scheduled on this asset.
 MEETING_RECORDINGS = Asset("vobiz_meeting_recordings")

@@ -27,7 +27,6 @@ from typing import Any, BinaryIO
 import aiohttp
 import requests
 from airflow.providers.http.hooks.http import HttpHook
-from airflow.sdk.bases.hook import BaseHook
 from requests.auth import AuthBase
 from urllib3.exceptions import ConnectTimeoutError
 from yarl import URL
@@ -55,6 +54,7 @@ from vobiz_provider.hooks.policy import RetryPolicy, credentials_for, first_hop,
 from vobiz_provider.hooks.settings import ConnectionLike, HookOptions, VobizSettings
 from vobiz_provider.hooks.transfer import ResumableTransfer
 from vobiz_provider.models import FileTransfer, Recording, RecordingStarted, RecordingStopped, StopStatus
+from vobiz_provider.version_compat import BaseHook
 
 __all__ = ["VobizAsyncHook", "VobizHook"]
 
