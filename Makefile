@@ -64,6 +64,9 @@ ui-check: $(STAMP)
 # tests/conftest.py does the same on 3.2, so the whole suite runs there too.
 # On 3.2.0 (not 3.2.2) dag.test() fails serialising a task whose template rendered undefined, before the
 # provider's error reaches the log (tests/operators/test_recording_inputs.py).
+# 3.0.6 is not in CI yet (its lock was resolved with the floors lowered to apache-airflow>=3.0.6 and http>=5.3.3):
+# its dag.test() writes neither the DAG nor its assets to the database (tests/dagrun.py does it there), and its
+# task logs wrap an exception's message in a 100-column box, so the tests that read a message in the log fail.
 PY_3.0.6 := 3.10
 AS_OF_3.0.6 := 2025-09-05
 PY_3.1.8 := 3.12
@@ -72,7 +75,7 @@ PY_3.2.2 := 3.10
 AS_OF_3.2.2 := 2026-05-31
 PY_3.4.0b2 := 3.13
 AS_OF_3.4.0b2 := 2026-10-28
-OLDEST_AIRFLOW := 3.2.2
+OLDEST_AIRFLOW := 3.1.8
 AIRFLOW ?= $(OLDEST_AIRFLOW)
 AIRFLOW_AS_OF = $(AS_OF_$(AIRFLOW))
 AIRFLOW_VENV = .venv-airflow-$(AIRFLOW)
@@ -95,7 +98,7 @@ test-airflow:
 	$(UV) pip install -q --python $(AIRFLOW_VENV)/bin/python --no-deps -e .
 	$(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/faults
 
-# The oldest Airflow claimed on the oldest Python claimed.
+# The oldest Airflow claimed (pyproject.toml's floor).
 lock-oldest test-oldest: %-oldest:
 	$(MAKE) $*-airflow AIRFLOW=$(OLDEST_AIRFLOW)
 

@@ -7,7 +7,7 @@ and example DAGs import these names from here, never with their own ``try``/``ex
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 
 def get_base_airflow_version_tuple() -> tuple[int, int, int]:
@@ -51,6 +51,20 @@ else:
     )
     from airflow.timetables.trigger import CronTriggerTimetable
 
+
+async def aget_connection(conn_id: str) -> Any:
+    """The connection ``conn_id``, looked up without blocking the event loop.
+
+    Airflow 3.1's hooks have ``aget_connection``; on 3.0 the sync lookup runs in a worker thread, as the http
+    provider's async hook does there.
+    """
+    if AIRFLOW_V_3_1_PLUS:
+        return await BaseHook.aget_connection(conn_id)
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(BaseHook.get_connection)(conn_id)
+
+
 __all__ = [
     "AIRFLOW_V_3_1_PLUS",
     "AIRFLOW_V_3_2_PLUS",
@@ -63,5 +77,6 @@ __all__ = [
     "BaseHook",
     "CronTriggerTimetable",
     "TaskDeferred",
+    "aget_connection",
     "conf",
 ]

@@ -54,7 +54,7 @@ from vobiz_provider.hooks.policy import RetryPolicy, credentials_for, first_hop,
 from vobiz_provider.hooks.settings import ConnectionLike, HookOptions, VobizSettings
 from vobiz_provider.hooks.transfer import ResumableTransfer
 from vobiz_provider.models import FileTransfer, Recording, RecordingStarted, RecordingStopped, StopStatus
-from vobiz_provider.version_compat import BaseHook
+from vobiz_provider.version_compat import BaseHook, aget_connection
 
 __all__ = ["VobizAsyncHook", "VobizHook"]
 
@@ -539,7 +539,7 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
     async def get_settings(self) -> VobizSettings:
         """The validated connection, looked up without blocking the event loop (once per hook)."""
         if self._settings is None:
-            conn = await self.aget_connection(self.vobiz_conn_id)
+            conn = await aget_connection(self.vobiz_conn_id)
             # The sync extra_dejson would talk to the API server from the triggerer's event loop.
             read_extra = getattr(conn, "aextra_dejson", None)
             extra = await read_extra() if read_extra is not None else conn.extra_dejson
