@@ -65,8 +65,10 @@ ui-check: $(STAMP)
 # On 3.2.0 (not 3.2.2) dag.test() fails serialising a task whose template rendered undefined, before the
 # provider's error reaches the log (tests/operators/test_recording_inputs.py).
 # 3.0.6 is not in CI yet (its lock was resolved with the floors lowered to apache-airflow>=3.0.6 and http>=5.3.3):
-# its dag.test() writes neither the DAG nor its assets to the database (tests/dagrun.py does it there), and its
-# task logs wrap an exception's message in a 100-column box, so the tests that read a message in the log fail.
+# its dag.test() writes neither the DAG nor its assets to the database (tests/dagrun.py does it there); 19 of 681
+# tests fail: its task logs wrap an exception's message in a 100-column rich box (the tests that read a message in
+# the log), and a DAG file's first operator import loads airflow.models.baseoperator, which imports aiohttp through
+# svcs (the parse-weight tests).
 PY_3.0.6 := 3.10
 AS_OF_3.0.6 := 2025-09-05
 PY_3.1.8 := 3.12
