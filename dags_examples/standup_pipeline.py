@@ -25,11 +25,12 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, CronTriggerTimetable, Param, get_current_context, task
+from airflow.sdk import DAG, Asset, Param, get_current_context, task
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
+from vobiz_provider.version_compat import AirflowFailException, CronTriggerTimetable
 
 # Downstream DAGs (the recording catalogue) are scheduled on this asset.
 MEETING_RECORDINGS = Asset("vobiz_meeting_recordings")
@@ -82,8 +83,6 @@ with DAG(
     @task
     def check_meeting_length(downloads: list[dict[str, Any]]) -> dict[str, Any]:
         """The parts together must last the scheduled meeting, give or take two minutes."""
-        from airflow.sdk.exceptions import AirflowFailException
-
         expected = int(get_current_context()["params"]["meeting_minutes"]) * 60
         parts = list(downloads)  # oldest part first, as the sensor listed them
         total = round(sum(float(download["duration_s"]) for download in parts), 3)

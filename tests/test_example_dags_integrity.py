@@ -77,7 +77,13 @@ def test_example_dag_imports_cleanly(path: Path, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    heavy = [name for name in report["new_modules"] if name.startswith(HEAVY_MODULES)]
+    # Airflow 3.1's @task looks its decorators up in every provider's get_provider_info: discovery, not use.
+    discovery = {name.rpartition(".")[0] for name in report["new_modules"] if name.endswith(".get_provider_info")}
+    heavy = [
+        name
+        for name in report["new_modules"]
+        if name.startswith(HEAVY_MODULES) and name not in discovery and not name.endswith(".get_provider_info")
+    ]
     assert heavy == [], f"{path.name} imports heavy modules at parse time: {heavy}"
     assert report["dags"], f"{path.name} defines no DAG"
     for dag in report["dags"]:

@@ -13,9 +13,8 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from vobiz_provider.exceptions import VobizConfigError
+from vobiz_provider.version_compat import AirflowFailException
 
 # What Jinja makes of a None (or a missing value rendered by a lenient template): never a real name.
 _RENDERED_NONE = "None"

@@ -13,10 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, CronTriggerTimetable
+from airflow.sdk import DAG
 
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
+from vobiz_provider.version_compat import CronTriggerTimetable
 
 ROOM = "Daily Standup"
 _COMMON: dict[str, Any] = {

@@ -233,7 +233,8 @@ def test_a_memory_destination(vobiz_fake: Any) -> None:
 
     assert run.task_states == {"download": "success"}
     result = run.xcom("download")
-    assert result["path"] == url
+    # universal_pathlib 0.2 (Airflow 3.0 and 3.1) writes the memory filesystem's root as memory:///.
+    assert result["path"] in (url, url.replace("memory://", "memory:///"))
     target = ObjectStoragePath(url)
     try:
         assert target.read_bytes() == vobiz_fake.recording_bytes(recording_id)

@@ -272,7 +272,9 @@ def memory_store() -> Any:
 
 def test_an_object_store_destination(memory_store: Any) -> None:
     destination = resolve_destination("memory://unit-bucket/rec/a.wav")
-    assert destination.local is None and destination.location == "memory://unit-bucket/rec/a.wav"
+    # universal_pathlib 0.2 (Airflow 3.0 and 3.1) writes the memory filesystem's root as memory:///.
+    assert destination.local is None
+    assert destination.location in ("memory://unit-bucket/rec/a.wav", "memory:///unit-bucket/rec/a.wav")
 
     _stage(destination, b"audio")
     assert memory_store.cat_file("/unit-bucket/rec/a.wav") == b"audio"

@@ -9,13 +9,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from vobiz_provider.operators.recording import (
     IfNotRecording,
     StartConferenceRecordingOperator,
     StopConferenceRecordingOperator,
 )
+from vobiz_provider.version_compat import AirflowFailException, AirflowSkipException
 
 ROOM = "Q3 Review/EMEA #1"
 
@@ -124,4 +124,4 @@ loaded = sorted(name for name in sys.modules if name.startswith(heavy))
 sys.exit(f"loaded: {loaded}" if loaded else 0)
 """
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert (finished.returncode, finished.stderr) == (0, "")
+    assert finished.returncode == 0, finished.stderr  # Airflow 3.1 logs its alembic set-up on stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 from jinja2 import Environment, StrictUndefined
 
 from vobiz_provider.exceptions import VobizConfigError
@@ -15,6 +14,7 @@ from vobiz_provider.validation import (
     require_http_url,
     require_name,
 )
+from vobiz_provider.version_compat import AirflowFailException
 
 
 @pytest.mark.parametrize("name", ["Daily Standup", "Q3 Review/EMEA #1", " padded ", "None of us"])

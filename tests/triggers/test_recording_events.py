@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from airflow.sdk._shared.module_loading import import_string
 
+from tests.compat import import_string
 from tests.sensors.support import gaps, requests_on
 from vobiz_provider.models import Recording
 from vobiz_provider.testing import FakeVobizServer

@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from airflow.sdk._shared.module_loading import import_string
 
+from tests.compat import import_string
 from tests.sensors.support import ROOM, SINCE, gaps, requests_on
 from tests.triggers.test_recording_trigger import SLACK, _SessionSpy, make_trigger, run_trigger
 from vobiz_provider.testing import FakeVobizServer

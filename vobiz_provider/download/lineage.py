@@ -39,8 +39,9 @@ def file_dataset(path: str) -> tuple[str, str]:
     target = ObjectStoragePath(path)
     if target.protocol in ("file", "local"):
         return "file", "/" + target.path.lstrip("/")
-    # The connection id in s3://conn@bucket/key is Airflow's, not part of the object's name.
-    return f"{target.protocol}://{target.bucket}", target.key
+    # The connection id in s3://conn@bucket/key is Airflow's, not part of the object's name (and Airflow 3.1's
+    # universal_pathlib 0.2 keeps it in .bucket).
+    return f"{target.protocol}://{target.bucket.rpartition('@')[2]}", target.key
 
 
 def download_lineage(api_base_url: str, recording: Recording, path: str) -> OperatorLineage:

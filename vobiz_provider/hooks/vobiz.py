@@ -28,7 +28,6 @@ from typing import Any, BinaryIO
 import aiohttp
 import requests
 from airflow.providers.http.hooks.http import HttpHook
-from airflow.sdk.bases.hook import BaseHook
 from requests.auth import AuthBase
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -65,6 +64,7 @@ from vobiz_provider.hooks.policy import RetryPolicy, credentials_for, first_hop,
 from vobiz_provider.hooks.settings import ConnectionLike, HookOptions, VobizSettings
 from vobiz_provider.hooks.transfer import ResumableTransfer
 from vobiz_provider.models import FileTransfer, Recording, RecordingStarted, RecordingStopped, StopStatus
+from vobiz_provider.version_compat import BaseHook, aget_connection
 
 __all__ = ["VobizAsyncHook", "VobizHook"]
 
@@ -575,7 +575,7 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
 
     async def read_settings(self) -> VobizSettings:
         """Look the connection up (again) without blocking the event loop; later requests use it."""
-        conn = await self.aget_connection(self.vobiz_conn_id)
+        conn = await aget_connection(self.vobiz_conn_id)
         # The sync extra_dejson would talk to the API server from the triggerer's event loop.
         read_extra = getattr(conn, "aextra_dejson", None)
         extra = await read_extra() if read_extra is not None else conn.extra_dejson

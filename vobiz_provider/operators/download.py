@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
 
 from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID
 from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 from vobiz_provider.models import Recording
 from vobiz_provider.validation import invalid_input_fails_task, parse_mapping_text, require_name
+from vobiz_provider.version_compat import AirflowFailException
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage

@@ -12,7 +12,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from vobiz_provider.constants import DEFAULT_CONN_ID, FILE_FORMATS
 from vobiz_provider.exceptions import VobizConfigError
@@ -25,6 +24,7 @@ from vobiz_provider.validation import (
     require_http_url,
     require_name,
 )
+from vobiz_provider.version_compat import AirflowFailException, AirflowSkipException
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -11,14 +11,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, AirflowSkipException
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import UnreadableEventError, VobizError
 from vobiz_provider.instants import isoformat_utc
 from vobiz_provider.meeting_window import window_from_context
 from vobiz_provider.validation import invalid_input_fails_task
+from vobiz_provider.version_compat import AirflowException, AirflowSensorTimeout, AirflowSkipException, conf
 from vobiz_provider.waiting.events import WaitStatus, read_event
 from vobiz_provider.waiting.polls import poll
 from vobiz_provider.waiting.schedule import FailureKind, asked_wait, check_pacing, classify
