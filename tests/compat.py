@@ -5,14 +5,26 @@ The provider's own are in :mod:`vobiz_provider.version_compat`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vobiz_provider.version_compat import AIRFLOW_V_3_2_PLUS
 
-# The triggerer's way to rebuild a trigger from its serialised classpath.
+# The triggerer's way to rebuild a trigger from its serialised classpath, and the trigger row it
+# hands its TriggerRunner.
 if TYPE_CHECKING or AIRFLOW_V_3_2_PLUS:
+    from airflow.executors.workloads.trigger import RunTrigger
     from airflow.sdk._shared.module_loading import import_string
 else:
+    from airflow.executors.workloads import RunTrigger
     from airflow.utils.module_loading import import_string
 
-__all__ = ["import_string"]
+
+def runner_event(entry: Any) -> tuple[int, Any]:
+    """A ``TriggerRunner.events`` entry as ``(trigger_id, TriggerEvent)``: a tuple before Airflow 3.2,
+    a ``TriggerEventEntry`` since."""
+    if isinstance(entry, tuple):
+        return entry[0], entry[1]
+    return entry.trigger_id, entry.event
+
+
+__all__ = ["RunTrigger", "import_string", "runner_event"]

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.compat import RunTrigger, runner_event
 from tests.faults.blast import (
     BLAST_CASES,
     FILE_AFTER_S,
@@ -88,13 +89,12 @@ async def run_triggerer(rows: list[tuple[str, dict[str, Any]]], wanted: list[str
     """Create and run the trigger rows as Airflow's triggerer does (``TriggerRunner.create_triggers``,
     then ``run_trigger`` per trigger, in this one event loop) until every wait has ended and the
     watcher emitted ``wanted``, or a second after the waits' deadline; then cancel the watcher."""
-    from airflow.executors.workloads.trigger import RunTrigger
     from airflow.models.trigger import Trigger
 
     runner = triggerer.TriggerRunner()
     for index, (classpath, kwargs) in enumerate(rows):
         encrypted = Trigger.encrypt_kwargs(json.loads(json.dumps(kwargs)))  # as stored in the trigger table
-        runner.to_create.append(RunTrigger(id=index + 1, classpath=classpath, encrypted_kwargs=encrypted))
+        runner.to_create.append(RunTrigger(id=index + 1, ti=None, classpath=classpath, encrypted_kwargs=encrypted))
     watcher = len(rows) - 1
     run = Run(events={}, event_times={}, failed={}, stopped=None, requests=[])
     try:
@@ -123,6 +123,6 @@ async def run_triggerer(rows: list[tuple[str, dict[str, Any]]], wanted: list[str
 def _collect(runner: Any, run: Run) -> None:
     now = time.time()
     while runner.events:
-        entry = runner.events.popleft()
-        run.events.setdefault(entry.trigger_id - 1, []).append(entry.event.payload)
-        run.event_times.setdefault(entry.trigger_id - 1, []).append(now)
+        trigger_id, event = runner_event(runner.events.popleft())
+        run.events.setdefault(trigger_id - 1, []).append(event.payload)
+        run.event_times.setdefault(trigger_id - 1, []).append(now)

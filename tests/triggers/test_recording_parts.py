@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from airflow.sdk._shared.module_loading import import_string
 
+from tests.compat import import_string
 from tests.sensors.support import ROOM
 from tests.triggers.test_recording_trigger import make_trigger, run_trigger
 from vobiz_provider.constants import STOP_CLOCK_ALLOWANCE_S

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.compat import import_string
+from tests.compat import RunTrigger, import_string, runner_event
 from tests.sensors.support import ROOM, SINCE, add_decoys, add_unusable_rows, gaps, requests_on
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.testing import FakeVobizServer
@@ -433,10 +433,9 @@ async def test_a_cancel_in_the_turn_a_poll_answers_ends_the_wait(
 
 def _trigger_row(trigger_id: int, classpath: str, kwargs: dict[str, Any]) -> Any:
     """A trigger row as the triggerer hands it to its runner (kwargs encrypted as Airflow stores them)."""
-    from airflow.executors.workloads.trigger import RunTrigger
     from airflow.models.trigger import Trigger
 
-    return RunTrigger(id=trigger_id, classpath=classpath, encrypted_kwargs=Trigger.encrypt_kwargs(kwargs))
+    return RunTrigger(id=trigger_id, ti=None, classpath=classpath, encrypted_kwargs=Trigger.encrypt_kwargs(kwargs))
 
 
 async def test_a_refused_trigger_row_fails_alone_and_the_triggerer_goes_on(vobiz_fake: FakeVobizServer) -> None:
@@ -468,8 +467,8 @@ async def test_a_refused_trigger_row_fails_alone_and_the_triggerer_goes_on(vobiz
         while not runner.events:
             assert time.monotonic() < deadline and not runner.triggers[4]["task"].done()
             await asyncio.sleep(0.05)
-        (entry,) = runner.events
-        assert entry.trigger_id == 4 and entry.event.payload["recording"]["recording_id"] == recording_id
+        ((trigger_id, event),) = [runner_event(entry) for entry in runner.events]
+        assert trigger_id == 4 and event.payload["recording"]["recording_id"] == recording_id
     finally:
         for trigger in runner.triggers.values():
             trigger["task"].cancel()
