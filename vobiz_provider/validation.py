@@ -10,12 +10,14 @@ import ast
 import json
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from airflow.sdk.exceptions import AirflowFailException
 
 from vobiz_provider.exceptions import VobizConfigError
+from vobiz_provider.instants import parse_instant
 
 # What Jinja makes of a None (or a missing value rendered by a lenient template): never a real name.
 _RENDERED_NONE = "None"
@@ -49,6 +51,61 @@ def require_name(value: Any, param: str) -> str:
     if value.strip() == _RENDERED_NONE:
         raise VobizConfigError(f"{param} rendered to {value!r}: a template turned a null or missing value into text")
     return value
+
+
+def optional_name(value: Any, param: str) -> str | None:
+    """None and "" mean "not given"; anything else must be a name (:func:`require_name`)."""
+    if value is None or value == "":
+        return None
+    return require_name(value, param)
+
+
+def optional_instant(value: Any, param: str) -> datetime | None:
+    """None and "" mean "not given"; anything else must be an instant (aware UTC is returned).
+
+    :raises VobizConfigError: naming ``param`` and the value's problem.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        return parse_instant(value, field=param)
+    except ValueError as err:
+        raise VobizConfigError(str(err)) from None
+
+
+def require_epoch(value: Any, param: str) -> float:
+    """Seconds since the epoch, from a number or an ISO-8601 instant.
+
+    :raises VobizConfigError: naming ``param`` and the value's problem.
+    """
+    if isinstance(value, str):
+        return parse_instant(value, field=param).timestamp()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise VobizConfigError(f"{param} must be seconds since the epoch or an ISO-8601 instant, got {value!r}")
+    return float(value)
+
+
+def check_pacing(
+    interval: float,
+    backoff: float,
+    max_interval: float | None,
+    max_failures: int,
+    *,
+    interval_param: str = "poll_interval",
+    max_interval_param: str = "max_poll_interval",
+) -> None:
+    """Refuse pacing values that would poll in a tight loop or never give up, naming the parameter
+    as the caller's author wrote it (a sensor's ``poke_interval`` and ``max_wait``)."""
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
+        raise VobizConfigError(f"{interval_param} must be a number of seconds > 0, got {interval!r}")
+    if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not backoff >= 1:
+        raise VobizConfigError(f"poll_backoff must be a factor >= 1, got {backoff!r}")
+    if max_interval is not None and (
+        isinstance(max_interval, bool) or not isinstance(max_interval, (int, float)) or not max_interval > 0
+    ):
+        raise VobizConfigError(f"{max_interval_param} must be a number of seconds > 0 or None, got {max_interval!r}")
+    if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 1:
+        raise VobizConfigError(f"max_consecutive_failures must be an integer >= 1, got {max_failures!r}")
 
 
 def require_choice(value: Any, param: str, choices: Collection[str]) -> str:

@@ -18,11 +18,19 @@ from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import UnreadableEventError, VobizError
 from vobiz_provider.instants import isoformat_utc
 from vobiz_provider.meeting_window import window_from_context
-from vobiz_provider.validation import invalid_input_fails_task
-from vobiz_provider.waiting.events import WaitStatus, read_event
-from vobiz_provider.waiting.polls import poll
-from vobiz_provider.waiting.schedule import FailureKind, asked_wait, check_pacing, classify
-from vobiz_provider.waiting.wait import Collect, RecordingTarget, RecordingWait, stop_time
+from vobiz_provider.validation import check_pacing, invalid_input_fails_task
+from vobiz_provider.waiting import (
+    Collect,
+    FailureKind,
+    RecordingTarget,
+    RecordingWait,
+    WaitStatus,
+    asked_wait,
+    classify,
+    poll,
+    read_event,
+    stop_time,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -281,7 +289,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
                 poll_backoff=self._poll_backoff,
                 max_poll_interval=self._max_poll_interval,
                 max_consecutive_failures=self.max_consecutive_failures,
-                recording_seen=wait.seen,
+                recording_seen=wait.row_seen,
                 # The worker has just asked: the trigger's first poll comes one interval later.
                 first_poll_at=time.time() + max(self.poke_interval, pause),
                 stopped_at=None if target.stopped_at is None else isoformat_utc(target.stopped_at),

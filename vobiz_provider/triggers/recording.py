@@ -28,17 +28,20 @@ from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import TriggerArgumentError, VobizConfigError, VobizConnectionError, VobizError
 from vobiz_provider.hooks.listing import ListOrder, add_time_filters, skipped_words
-from vobiz_provider.instants import isoformat_utc, parse_instant
+from vobiz_provider.instants import isoformat_utc
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
-from vobiz_provider.waiting.events import error_event, success_event, timeout_event
-from vobiz_provider.waiting.schedule import (
+from vobiz_provider.validation import check_pacing, require_epoch
+from vobiz_provider.waiting import (
     DEFAULT_MAX_POLL_INTERVAL,
     FailureKind,
     PollSchedule,
-    check_pacing,
+    RecordingTarget,
+    RecordingWait,
     classify,
+    error_event,
+    success_event,
+    timeout_event,
 )
-from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
     from vobiz_provider.hooks.vobiz import VobizAsyncHook
@@ -62,15 +65,6 @@ def load_shared_polling() -> None:
     ``run()``; there it is a dictionary lookup.
     """
     import vobiz_provider.triggers.shared_polling  # noqa: F401
-
-
-def _epoch(value: float | str, field: str) -> float:
-    """Seconds since the epoch from a number or an ISO-8601 instant."""
-    if isinstance(value, str):
-        return parse_instant(value, field=field).timestamp()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise VobizConfigError(f"{field} must be seconds since the epoch or an ISO-8601 instant, got {value!r}")
-    return float(value)
 
 
 _P = ParamSpec("_P")
@@ -193,14 +187,14 @@ class ConferenceRecordingTrigger(BaseTrigger):
             stopped_at=stopped_at,
             collect=collect,
         )
-        self.deadline = _epoch(deadline, "deadline")
+        self.deadline = require_epoch(deadline, "deadline")
         self.vobiz_conn_id = vobiz_conn_id
         self.poll_interval = float(poll_interval)
         self.poll_backoff = float(poll_backoff)
         self.max_poll_interval = None if max_poll_interval is None else float(max_poll_interval)
         self.max_consecutive_failures = max_consecutive_failures
         self.recording_seen = bool(recording_seen)
-        self.first_poll_at = None if first_poll_at is None else _epoch(first_poll_at, "first_poll_at")
+        self.first_poll_at = None if first_poll_at is None else require_epoch(first_poll_at, "first_poll_at")
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         target = self.target
@@ -244,7 +238,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
 
     async def _poll(self, account: SharedAccount, share: ListShare | None) -> dict[str, Any]:
         """Poll until the file is ready, the wait fails or the deadline passes; paced on every path."""
-        wait = RecordingWait(self.target, seen=self.recording_seen)
+        wait = RecordingWait(self.target, row_seen=self.recording_seen)
         schedule = PollSchedule(
             self.poll_interval,
             backoff=self.poll_backoff,

@@ -39,9 +39,7 @@ from vobiz_provider.hooks.listing import RecordingIndex, RecordingSearch
 from vobiz_provider.hooks.settings import VobizSettings
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.models import Recording
-from vobiz_provider.waiting.polls import poll_async
-from vobiz_provider.waiting.schedule import asked_wait
-from vobiz_provider.waiting.wait import RecordingWait, RowInRoom
+from vobiz_provider.waiting import RecordingWait, asked_wait, poll_async
 
 __all__ = ["ListShare", "SharedAccount", "SharedList", "shared_account"]
 
@@ -113,9 +111,9 @@ class SharedList:
         """Whether a wait searching since ``since`` pays for its own read rather than stretch the shared one."""
         return since < self.band_start()
 
-    async def search_alone(self, question: RowInRoom) -> RecordingSearch:
+    async def search_alone(self, conference_name: str, since: datetime, until: datetime | None) -> RecordingSearch:
         """The room's own paged search of its window (filtered by room, type and window), for a wait far behind."""
-        return await self._hook.find_conference_recording(question.conference_name, question.since, question.until)
+        return await self._hook.find_conference_recording(conference_name, since, until)
 
     async def read(self, since: datetime, newer_than: float) -> tuple[RecordingIndex | Exception, float]:
         """The outcome of a read of the list reaching back to ``since`` and started after
@@ -188,19 +186,19 @@ class ListShare:
         self._joined = True
         shared.join(since)
 
-    async def search(self, question: RowInRoom) -> RecordingSearch:
-        """The room's search answered from a read newer than the last one this wait saw, or from
-        the wait's own read when its window lies far behind the other waits'."""
-        if self._shared.far_behind(question.since):
-            search = await self._shared.search_alone(question)
-        else:
-            newer_than = _now() - self._interval if self._seen is None else self._seen
-            outcome, self._seen = await self._shared.read(question.since, newer_than)
-            if isinstance(outcome, Exception):
-                # The read's failure is this wait's failed poll too (each wait counts it against its budget).
-                raise outcome.with_traceback(None)
-            search = outcome.search(question.conference_name, question.since, question.until)
-        return search
+    async def find_conference_recording(
+        self, conference_name: str, since: datetime, until: datetime | None
+    ) -> RecordingSearch:
+        """The room's search (as the hook's method of that name) answered from a read newer than the
+        last one this wait saw, or from the wait's own read when its window lies far behind the others'."""
+        if self._shared.far_behind(since):
+            return await self._shared.search_alone(conference_name, since, until)
+        newer_than = _now() - self._interval if self._seen is None else self._seen
+        outcome, self._seen = await self._shared.read(since, newer_than)
+        if isinstance(outcome, Exception):
+            # The read's failure is this wait's failed poll too (each wait counts it against its budget).
+            raise outcome.with_traceback(None)
+        return outcome.search(conference_name, since, until)
 
     def leave(self) -> None:
         if self._joined:
