@@ -39,7 +39,7 @@ def _wait(*parts: Recording, **target: Any) -> RecordingWait:
         RecordingTarget.from_inputs(conference_name=ROOM, recording_id=None, since=SINCE, until=None, **target)
     )
     search = RecordingSearch(ROOM, SINCE)
-    search.add_rows(sorted(parts, key=lambda rec: rec.add_time, reverse=True))
+    search.index.add_rows(sorted(parts, key=lambda rec: rec.add_time, reverse=True))
     wait.note_search(search)
     return wait
 

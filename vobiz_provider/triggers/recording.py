@@ -27,7 +27,7 @@ from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import TriggerArgumentError, VobizConfigError, VobizConnectionError, VobizError
-from vobiz_provider.hooks.listing import ListOrder, add_time_filters, skipped_words
+from vobiz_provider.hooks.listing import RecordingIndex, add_time_filters, skipped_words
 from vobiz_provider.instants import isoformat_utc
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
 from vobiz_provider.validation import check_pacing, require_epoch
@@ -557,17 +557,10 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         filters: dict[str, Any] = {"recording_type": self.recording_type, **add_time_filters(mark.add_time)}
         if self.conference_name is not None:
             filters["conference_name"] = self.conference_name
-        new: list[Recording] = []
-        skipped = 0
-        order = ListOrder()
-        async with aclosing(hook.iter_recording_pages(**filters)) as pages:
+        index = RecordingIndex(mark.add_time, filters)
+        async with aclosing(hook.iter_recording_pages(**index.filters)) as pages:
             async for page in pages:
-                skipped += len(page.skipped)
-                for recording in page.recordings:
-                    order.see(recording)
-                    if self.matches(recording) and not mark.covers(recording):
-                        new.append(recording)
-                # Vobiz lists newest first (checked, not assumed): past the watermark nothing is new.
-                if not order.more_pages(page, mark.add_time):
+                if not index.add_page(page):  # past the watermark (newest first, checked): nothing is new
                     break
-        return sorted(new, key=lambda r: (r.add_time, r.recording_id)), skipped
+        new = [rec for rec in index.rows if self.matches(rec) and not mark.covers(rec)]
+        return sorted(new, key=lambda r: (r.add_time, r.recording_id)), index.skipped
