@@ -42,7 +42,7 @@ from vobiz_provider.validation import (
 if TYPE_CHECKING:
     from vobiz_provider.hooks.listing import RecordingSearch
     from vobiz_provider.hooks.vobiz import VobizAsyncHook, VobizHook
-    from vobiz_provider.triggers.shared_polling import ListShare
+    from vobiz_provider.triggers.shared_polling import SharedRoomSearch
 
 
 # -- what the wait is for --------------------------------------------------------------------------
@@ -326,8 +326,10 @@ def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
     return wait.ready()
 
 
-async def poll_async(hook: VobizAsyncHook, wait: RecordingWait, share: ListShare | None = None) -> Recording | None:
-    """The same poll with the async hook; a room's window is looked up in ``share`` (the list read
+async def poll_async(
+    hook: VobizAsyncHook, wait: RecordingWait, shared: SharedRoomSearch | None = None
+) -> Recording | None:
+    """The same poll with the async hook; a room's window is looked up in ``shared`` (the list read
     shared with the other waits in the triggerer) when given."""
     target = wait.target
     if wait.row is None and target.recording_id is not None:
@@ -337,10 +339,10 @@ async def poll_async(hook: VobizAsyncHook, wait: RecordingWait, share: ListShare
             wait.note_row_missing(missing)
     elif wait.row is None:
         assert target.conference_name is not None and target.since is not None
-        if share is None:
+        if shared is None:
             search = await hook.find_conference_recording(target.conference_name, target.since, target.until)
         else:
-            search = await share.find_conference_recording(target.conference_name, target.since, target.until)
+            search = await shared.find_conference_recording(target.conference_name, target.since, target.until)
         wait.note_search(search)
     for recording in wait.files_to_probe():
         wait.note_file(recording, await hook.recording_file_ready(recording))

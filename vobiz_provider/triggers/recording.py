@@ -46,7 +46,7 @@ from vobiz_provider.waiting import (
 if TYPE_CHECKING:
     from vobiz_provider.hooks.vobiz import VobizAsyncHook
     from vobiz_provider.models import Recording
-    from vobiz_provider.triggers.shared_polling import ListShare, SharedAccount
+    from vobiz_provider.triggers.shared_polling import SharedAccount, SharedRoomSearch
 
 __all__ = ["ConferenceRecordingTrigger", "VobizRecordingEventTrigger"]
 
@@ -124,7 +124,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
     ``[since, until]`` (the meeting's window); once its row is found, only its file is probed (HEAD, else a one-byte
     ranged GET, with the scoped credentials). One :class:`~vobiz_provider.hooks.vobiz.VobizAsyncHook`
     (one HTTP session, kept alive) serves every wait on the same connection in the triggerer's
-    event loop, and the waits for rooms share one read of the recording list per interval
+    event loop, and the waits for rooms room_search one read of the recording list per interval
     (:mod:`~vobiz_provider.triggers.shared_polling`); the connection is looked up asynchronously,
     again every five minutes and after a 401 (a failed look-up is a failed poll). Every poll is
     followed by a sleep of at least the poll interval, on errors too, stretched by ``Retry-After``;
@@ -226,17 +226,17 @@ class ConferenceRecordingTrigger(BaseTrigger):
         from vobiz_provider.triggers.shared_polling import shared_account
 
         async with shared_account(self.vobiz_conn_id) as account:
-            share = None
+            room_search = None
             if self.target.recording_id is None:
                 assert self.target.since is not None  # from_inputs guarantees it when there is no id
-                share = account.share(self.target.since, self.poll_interval)
+                room_search = account.room_search(self.target.since, self.poll_interval)
             try:
-                return await self._poll(account, share)
+                return await self._poll(account, room_search)
             finally:
-                if share is not None:
-                    share.leave()
+                if room_search is not None:
+                    room_search.leave()
 
-    async def _poll(self, account: SharedAccount, share: ListShare | None) -> dict[str, Any]:
+    async def _poll(self, account: SharedAccount, room_search: SharedRoomSearch | None) -> dict[str, Any]:
         """Poll until the file is ready, the wait fails or the deadline passes; paced on every path."""
         wait = RecordingWait(self.target, row_seen=self.recording_seen)
         schedule = PollSchedule(
@@ -256,7 +256,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
                 # The hook's session is shared, so the deadline bounds the poll here: an answer
                 # still on its way at the deadline is not waited for.
                 # A poll looks the connection up as the account says: a failed look-up is a failed poll.
-                recording = await by_deadline(account.poll(wait, share), self._time_left())
+                recording = await by_deadline(account.poll(wait, room_search), self._time_left())
             except asyncio.TimeoutError:
                 last_error = VobizConnectionError("Vobiz did not answer the poll by the wait's deadline", sent=True)
                 return timeout_event(self._timeout_message(wait, last_error))
@@ -274,10 +274,10 @@ class ConferenceRecordingTrigger(BaseTrigger):
                     if several:
                         self.log.warning("%s", several)
                     return success_event(recording, several, wait.collected())
-                if share is not None and wait.row is not None:
+                if room_search is not None and wait.row is not None:
                     # The wait's row is found (the stop's part, not merely the newest): from now on
                     # it probes files only, so its window no longer stretches the shared reads.
-                    share.leave()
+                    room_search.leave()
                 pause, last_error = schedule.after_answer(), None
                 if debug:
                     self.log.debug("Not ready: %s; polling again in %.1f s", wait.describe(), pause)
