@@ -118,25 +118,17 @@ def _on_grid(sleep: float, interval: float) -> float:
 
 
 class ConferenceRecordingTrigger(BaseTrigger):
-    """Poll Vobiz until a recording's file answers, then send one event.
+    """Poll Vobiz until a recording's file is available, then send one event (the sensor's deferral).
 
     Looks the recording up by id, or as the newest conference recording of a room added within
-    ``[since, until]`` (the meeting's window); once its row is found, only its file is probed (HEAD, else a one-byte
-    ranged GET, with the scoped credentials). One :class:`~vobiz_provider.hooks.vobiz.VobizAsyncHook`
-    (one HTTP session, kept alive) serves every wait on the same connection in the triggerer's
-    event loop, and the waits for rooms room_search one read of the recording list per interval
-    (:mod:`~vobiz_provider.triggers.shared_polling`); the connection is looked up asynchronously,
-    again every five minutes and after a 401 (a failed look-up is a failed poll). Every poll is
-    followed by a sleep of at least the poll interval, on errors too, stretched by ``Retry-After``;
-    a last poll is made at the deadline.
-
-    Sends exactly one event: ``{"status": "success", "recording": {...}}``,
-    ``{"status": "timeout", "message": ...}`` (what was looked for and what was seen) or
-    ``{"status": "error", "message": ...}`` (401/403, a recording id that answers 404 after its
-    row had been seen, bad input, another 4xx, or ``max_consecutive_failures`` failed polls in a
-    row; 429 is waited out and not counted).
-
-    Every argument is plain JSON, so the trigger survives a triggerer restart unchanged.
+    ``[since, until]``; once its row is found, only its file is probed. The waits on one
+    connection in the triggerer share one hook and one read of the list per interval
+    (:mod:`~vobiz_provider.triggers.shared_polling`). Paced by :class:`~vobiz_provider.waiting.PollSchedule`
+    (at least the interval after every poll, ``Retry-After``, a failure budget, a last poll at the
+    deadline). Sends exactly one event (:func:`~vobiz_provider.waiting.read_event` reads it):
+    success with the recording, timeout (what was looked for and seen) or error (a failure waiting
+    cannot fix, or the budget spent). Every argument is plain JSON, so the trigger survives a
+    triggerer restart. docs/architecture.md follows one wait module by module.
 
     :param deadline: when to give up: seconds since the epoch, or an ISO-8601 instant.
     :param conference_name: the room (with ``since``), or the room ``recording_id`` must belong to.
@@ -327,38 +319,18 @@ def _optional_room(value: Any) -> str | None:
 class VobizRecordingEventTrigger(BaseEventTrigger):
     """Watch Vobiz's recordings list and emit one event per new recording once its file can be downloaded.
 
-        For an ``AssetWatcher``: each event's payload is the recording dict ``ConferenceRecordingSensor``
-        returns (``recording_id``, ``recording_url``, ``conference_name``, ``add_time``, ...), which a
-        consumer DAG reads from ``triggering_asset_events`` and hands to ``DownloadRecordingOperator``.
+    For an ``AssetWatcher``: each event's payload is the recording dict ``ConferenceRecordingSensor``
+    returns, for ``DownloadRecordingOperator``. Every ``poll_interval`` it lists the recordings
+    added since its watermark (kept in the asset state store under :attr:`state_key`), probes the
+    files of the new ones and emits those that are available. Delivery is at least once: consumers
+    dedupe by ``recording_id``. docs/event-driven.md has the contract, the pacing and what a
+    failed probe or list does.
 
-        Every ``poll_interval`` it lists the recordings added since its watermark (newest first, one
-        page unless more is new) on one HTTP session, probes the files of the new ones and emits those
-        that answer; a file that is not ready yet is probed again at the next poll (for up to a day
-    after its ``add_time``; then it is skipped, logged as an error). One recording never holds up
-    the others: a probe that fails (5xx, a transport failure) is tried again at later polls, and
-    the recording is given up, with one warning naming it, on a fatal answer (400, 403, another
-    4xx: a deleted object behind a presigned URL answers 403) or after five failed probes in a row
-        over at least ten minutes. Rows of the list the provider cannot use (no ``recording_url`` yet,
-        an unreadable number) are skipped, warned about once each. Pacing, ``Retry-After`` and the
-        failure budget of the list's reads are the sensor trigger's. 401/403 on the list, 401 on a
-        file, or a spent budget pause the watcher for ten minutes (logged as errors), then it starts
-        over with the connection read again.
-
-        The watermark (the newest ``add_time`` emitted and the ids at that instant) lives in the asset
-        state store (Airflow 3.3) under :attr:`state_key`, so a restart or a move to another triggerer
-        continues where the last one stopped. It is saved only for events yielded at least one poll
-        (and five seconds) earlier, when Airflow has stored them: a killed triggerer re-emits, never
-        loses. Delivery is therefore at least once: consumers dedupe by ``recording_id``.
-
-        The first start emits recordings added from that moment on (``add_time`` at or after the start,
-        to the second, by the triggerer's clock), never the account's history. Without a state store
-        (Airflow 3.2) the watermark is kept in memory: every start is a first start.
-
-        :param vobiz_conn_id: the Airflow connection to Vobiz.
-        :param conference_name: one room to watch (exact name); None watches every room with one list
-            request per poll, the cheapest way to watch many rooms.
-        :param recording_type: the recordings to emit: ``conference`` (default), ``call``, ``trunk``...
-        :param poll_interval: seconds between polls of the list.
+    :param vobiz_conn_id: the Airflow connection to Vobiz.
+    :param conference_name: one room to watch (exact name); None watches every room with one list
+        request per poll, the cheapest way to watch many rooms.
+    :param recording_type: the recordings to emit: ``conference`` (default), ``call``, ``trunk``...
+    :param poll_interval: seconds between polls of the list.
     """
 
     @refused_kwargs_fail_only_this_trigger

@@ -1,26 +1,16 @@
 """Shared polling in the triggerer: the waits on one Vobiz connection in one event loop share one
-hook (one HTTP session) and one read of the recording list per interval.
+hook (one HTTP session, one look-up of the connection at a time) and one read of the recording
+list per interval.
 
 A wait joins its connection's :class:`SharedAccount` with :func:`shared_account` and leaves it
 when it ends (cancelled too); the last to leave closes the session and cancels any read still
-running, so nothing outlives the waits. A wait for a room asks its :class:`SharedRoomSearch` instead of
-paging the list itself: it gets the newest read of the list that is newer than the one it saw
-last, and starts a read only when there is none. So waits on the same interval cost one
-read per interval however many they are, and each wait still sees a fresher list at each of its
-polls. Each wait keeps its own pacing, deadline, failure budget and file probe: a failed read is
-a failed poll of every wait that gets it, and a 429 pauses the reads until its ``Retry-After``
-has passed (waits asking in the pause get the 429 again, without a request). Reads are ordered by
-the event loop's monotonic clock, never the wall clock.
-
-The shared reads cover the recent band: they reach back to the oldest ``since`` among the waits
-in it, not among all waits. A wait is far behind when its ``since`` lies more than
-:data:`FAR_BEHIND` (6 hours) before the newest ``since`` of the waits searching and more than
-:data:`RECENT_BAND` (36 hours) before now: a backfill's wait for last week's meeting, among waits
-for today's. It pays for its own read at each of its polls, a paged search of its room alone
-bounded by its own ``[since, until]`` (``find_conference_recording``), so one old window never
-makes every wait's read page through a week of rows. The 36 hours keep a day's schedules
-together (an hourly wait beside daily ones does not send the daily ones off on their own); the 6
-hours keep waits that are all old together (a weekly schedule's rooms share one read).
+running. A wait for a room asks its :class:`SharedRoomSearch`, which hands it the newest read of
+the list newer than the one it saw last (:class:`SharedReads` starts one only when there is
+none). Each wait keeps its own pacing, deadline, failure budget and file probes; a failed read is
+a failed poll of every wait that gets it, and a 429 pauses the reads until its ``Retry-After``.
+The reads cover the recent band of ``since``; a wait far behind it (:data:`FAR_BEHIND`,
+:data:`RECENT_BAND`: a backfill's) searches its own room. docs/performance.md, "What the code
+does to reach them", has the numbers and the reasons.
 
 Imported when a trigger runs (it loads the async hook), not when a DAG is parsed.
 """
