@@ -1,4 +1,5 @@
-"""The recording list, page by page (written once for both hooks), and the search for a meeting's recording.
+"""The recording list, page by page (written once for both hooks), read into a :class:`RecordingIndex`;
+a room's search (:class:`RecordingSearch`) is the room's window in one.
 
 A hook drives either with the same two calls: ``next_request()`` until it is None, and
 ``read(reply)`` for each answer. No I/O here.
