@@ -1,16 +1,19 @@
 """Checks of task inputs, run after templates render and before any request is sent.
 
-Light (``airflow.sdk``, the standard library and the provider's exceptions): operators, sensors
-and triggers may all use it. Each check names the parameter and says what is wrong with the value.
+The one home of every input check (names, choices, URLs, instants, seconds, pacing, rendered
+nulls). Light (``airflow.sdk``, the standard library, the provider's exceptions and instants):
+operators, sensors and triggers may all use it. Each check names the parameter as the DAG author
+wrote it and says what is wrong with the value.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import math
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +24,8 @@ from vobiz_provider.instants import parse_instant
 
 # What Jinja makes of a None (or a missing value rendered by a lenient template): never a real name.
 _RENDERED_NONE = "None"
+# What a template renders for an unset value: a number argument takes them as "not given".
+_RENDERED_NULLS = ("", _RENDERED_NONE, "null")
 
 
 def _refuse_undefined(value: Any, param: str) -> None:
@@ -83,6 +88,40 @@ def require_epoch(value: Any, param: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise VobizConfigError(f"{param} must be seconds since the epoch or an ISO-8601 instant, got {value!r}")
     return float(value)
+
+
+def seconds_argument(value: Any, param: str, *, positive: bool = False) -> float | None:
+    """A number of seconds from a number or a rendered template; None (or a rendered null) for unset."""
+    if value is None or (isinstance(value, str) and value.strip() in _RENDERED_NULLS):
+        return None
+    if isinstance(value, bool):
+        raise VobizConfigError(f"{param} must be a number of seconds, got {value!r}")
+    try:
+        seconds = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise VobizConfigError(f"{param} must be a number of seconds, got {value!r}") from None
+    if not math.isfinite(seconds) or seconds < 0 or (positive and seconds == 0):
+        bound = "greater than 0" if positive else "0 or more"
+        raise VobizConfigError(f"{param} must be {bound} seconds, got {value!r}")
+    return seconds
+
+
+def as_duration(value: Any, param: str) -> timedelta | None:
+    """A positive ``timedelta`` from a timedelta or a number of seconds; None stays None.
+
+    :raises VobizConfigError: naming ``param``, for anything else.
+    """
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        duration = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        duration = timedelta(seconds=value)
+    else:
+        raise VobizConfigError(f"{param} must be a timedelta or seconds, got {type(value).__name__} {value!r}")
+    if duration <= timedelta(0):
+        raise VobizConfigError(f"{param} must be positive, got {value!r}")
+    return duration
 
 
 def check_pacing(
