@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from vobiz_provider.exceptions import VobizConfigError
 from vobiz_provider.instants import isoformat_utc, parse_instant
 
 # How far before a zero-length interval (or a run without one) a recording may have been added:
@@ -101,21 +100,3 @@ def window_words(since: datetime, until: datetime | None) -> str:
     if until is None:
         return f"since {isoformat_utc(since)}"
     return f"between {isoformat_utc(since)} and {isoformat_utc(until)}"
-
-
-def as_duration(value: Any, param: str) -> timedelta | None:
-    """A positive ``timedelta`` from a timedelta or a number of seconds; None stays None.
-
-    :raises VobizConfigError: naming ``param``, for anything else.
-    """
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        duration = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        duration = timedelta(seconds=value)
-    else:
-        raise VobizConfigError(f"{param} must be a timedelta or seconds, got {type(value).__name__} {value!r}")
-    if duration <= timedelta(0):
-        raise VobizConfigError(f"{param} must be positive, got {value!r}")
-    return duration

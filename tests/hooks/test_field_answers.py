@@ -27,7 +27,7 @@ def test_an_html_page_is_retried_like_a_503(vobiz_fake, use_connection, make_hoo
 
 
 def test_an_html_page_that_outlasts_the_retries_is_a_transient_error(vobiz_fake, use_connection, make_hook, kind):
-    from vobiz_provider.waiting.schedule import FailureKind, classify
+    from vobiz_provider.waiting import FailureKind, classify
 
     use_connection(extra={"max_retries": 1})
     vobiz_fake.inject("recording.get", 200, body=MAINTENANCE, headers={"Content-Type": "text/html"}, times=2)

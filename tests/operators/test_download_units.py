@@ -25,7 +25,8 @@ from vobiz_provider.download.progress import ProgressLog
 from vobiz_provider.download.storage import Staging, resolve_destination
 from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 from vobiz_provider.models import Recording
-from vobiz_provider.operators.download import DownloadRecordingOperator, recording_argument, seconds_argument
+from vobiz_provider.operators.download import DownloadRecordingOperator, recording_argument
+from vobiz_provider.validation import seconds_argument
 
 
 def _wav(seconds: float, rate: int = 8000) -> bytes:

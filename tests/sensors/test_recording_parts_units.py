@@ -11,7 +11,7 @@ from vobiz_provider.constants import STOP_CLOCK_ALLOWANCE_S
 from vobiz_provider.exceptions import VobizConfigError
 from vobiz_provider.hooks.listing import RecordingSearch
 from vobiz_provider.models import Recording
-from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait, stop_time
+from vobiz_provider.waiting import RecordingTarget, RecordingWait, stop_time
 
 ROOM = "Team Sync"
 SINCE = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -39,8 +39,8 @@ def _wait(*parts: Recording, **target: Any) -> RecordingWait:
         RecordingTarget.from_inputs(conference_name=ROOM, recording_id=None, since=SINCE, until=None, **target)
     )
     search = RecordingSearch(ROOM, SINCE)
-    search.add_rows(sorted(parts, key=lambda rec: rec.add_time, reverse=True))
-    wait.read_search(search)
+    search.index.add_rows(sorted(parts, key=lambda rec: rec.add_time, reverse=True))
+    wait.note_search(search)
     return wait
 
 
@@ -64,9 +64,9 @@ def test_collect_all_waits_for_the_stops_part_then_takes_every_part_oldest_first
     assert _wait(part1, stopped_at=STOP, collect="all").collected() == []
     wait = _wait(part2, part1, stopped_at=STOP, collect="all")
     assert wait.collected() == [part1, part2] and wait.files_to_probe() == [part1, part2]
-    wait.read_file(part1, True)
+    wait.note_file(part1, True)
     assert wait.ready() is None and wait.files_to_probe() == [part2]
-    wait.read_file(part2, True)
+    wait.note_file(part2, True)
     assert wait.ready() == part2
     assert wait.several_in_window() is None  # nothing is left out: no warning
 

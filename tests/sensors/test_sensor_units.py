@@ -22,7 +22,7 @@ from vobiz_provider.sensors.recording import DEFERRAL_GRACE, ConferenceRecording
 from vobiz_provider.testing import FakeVobizServer
 from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
 from vobiz_provider.version_compat import AirflowException, AirflowFailException, AirflowSensorTimeout, TaskDeferred
-from vobiz_provider.waiting.events import error_event, success_event, timeout_event
+from vobiz_provider.waiting import error_event, success_event, timeout_event
 
 # A run whose data interval is the hour after SINCE: the default window is [SINCE, SINCE + 1 h 30 min].
 CONTEXT: dict[str, Any] = {

@@ -15,7 +15,7 @@ from tests.sensors.support import ROOM, SINCE, add_decoys, add_unusable_rows, ga
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.testing import FakeVobizServer
 from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
-from vobiz_provider.waiting.events import WaitStatus, read_event
+from vobiz_provider.waiting import WaitStatus, read_event
 
 POLL = 0.2
 # Timer and scheduling slack when comparing the gaps between requests with the poll interval.

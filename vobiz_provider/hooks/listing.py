@@ -1,4 +1,5 @@
-"""The recording list, page by page (written once for both hooks), and the search for a meeting's recording.
+"""The recording list, page by page (written once for both hooks), read into a :class:`RecordingIndex`;
+a room's search (:class:`RecordingSearch`) is the room's window in one.
 
 A hook drives either with the same two calls: ``next_request()`` until it is None, and
 ``read(reply)`` for each answer. No I/O here.
@@ -9,7 +10,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -109,29 +109,6 @@ REPEATED_PAGE = (
 )
 
 
-class ListOrder:
-    """Whether the list is still newest first, and so whether a later page can hold rows at or after a time."""
-
-    __slots__ = ("descending", "last_time")
-
-    def __init__(self) -> None:
-        self.descending = True
-        self.last_time: datetime | None = None
-
-    def see(self, rec: Recording) -> None:
-        if self.last_time is not None and rec.add_time > self.last_time:
-            self.descending = False
-        self.last_time = rec.add_time
-
-    def more_pages(self, page: RecordingPage, since: datetime) -> bool:
-        """Whether a page after ``page`` may hold rows added at or after ``since``."""
-        if page.next_offset is None:
-            return False
-        # Vobiz lists newest first (not documented, so checked): once a page ends before ``since``
-        # in a list that is still descending, no later page can hold a row at or after it.
-        return not (self.descending and self.last_time is not None and self.last_time < since)
-
-
 class RecordingPages:
     """Paging through the recording list: which page to ask for next, and reading the answer.
 
@@ -196,102 +173,20 @@ class RecordingPages:
         self.offset = None
 
 
-@dataclass
-class RecordingSearch:
-    """Looks for the newest conference recording of one room added within ``[since, until]``, page by page.
-
-    It also remembers what else it saw, so a timeout can say why nothing matched, and every
-    recording of the room in the window (several when the recording was stopped and restarted).
-
-    :param conference_name: the room, case-sensitive as Vobiz treats it.
-    :param since: the earliest ``add_time`` that belongs to this meeting.
-    :param until: the latest ``add_time`` that belongs to this meeting; None: no upper bound.
-    """
-
-    conference_name: str
-    since: datetime
-    until: datetime | None = None
-    match: Recording | None = None
-    in_window: list[Recording] = field(default_factory=list)
-    newest_other: Recording | None = None
-    earlier_of_room: int = 0
-    later_of_room: int = 0
-    seen: int = 0
-    skipped: int = 0
-    list_repeated: bool = False
-    _order: ListOrder = field(default_factory=lambda: ListOrder(), repr=False)
-
-    @classmethod
-    def within(cls, conference_name: str, since: datetime | str, until: datetime | str | None) -> RecordingSearch:
-        """A search of ``[since, until]`` (ISO-8601 strings or datetimes; no upper bound when ``until`` is None)."""
-        last = None if until is None else parse_instant(until, field="until")
-        return cls(conference_name, parse_instant(since, field="since"), last)
-
-    def pages(self, auth_id: str) -> RecordingPages:
-        """The list pages this search reads, with the room, the type and the window as filters."""
-        return RecordingPages(auth_id, conference_filters(self.conference_name, self.since, self.until))
-
-    def add_page(self, page: RecordingPage) -> bool:
-        """Take one page in; return whether another page can still hold a match."""
-        self.add_rows(page.recordings)
-        self.skipped += len(page.skipped)
-        return self._order.more_pages(page, self.since)
-
-    def add_rows(self, rows: Iterable[Recording]) -> None:
-        """Take rows in, in the list's order."""
-        for rec in rows:
-            self.seen += 1
-            self._order.see(rec)
-            if rec.conference_name == self.conference_name and rec.is_conference:
-                if rec.add_time < self.since:
-                    self.earlier_of_room += 1
-                elif self.until is not None and rec.add_time > self.until:
-                    self.later_of_room += 1
-                else:
-                    self.in_window.append(rec)
-                    if self.match is None or rec.add_time > self.match.add_time:
-                        self.match = rec
-            elif self.newest_other is None or rec.add_time > self.newest_other.add_time:
-                self.newest_other = rec
-
-    def read(self, pages: RecordingPages, reply: ApiReply) -> None:
-        """Take the answer for ``pages.next_request()`` in; stop ``pages`` once no match can follow."""
-        if not self.add_page(pages.read(reply)):
-            pages.stop()
-        self.list_repeated |= pages.repeated
-
-    def describe(self) -> str:
-        """What was looked for and what was seen, for a timeout message."""
-        text = f"no recording of {self.conference_name!r} {window_words(self.since, self.until)}"
-        if self.newest_other is not None:
-            other = self.newest_other
-            label = other.conference_name or other.recording_type or "unnamed"
-            text += f"; newest seen: {label!r} at {isoformat_utc(other.add_time)}"
-        else:
-            text += f"; {self.seen} recordings seen"
-        if self.earlier_of_room:
-            text += f"; {self.earlier_of_room} recordings of {self.conference_name!r} before since"
-        if self.later_of_room:
-            text += f"; {self.later_of_room} recordings of {self.conference_name!r} after until (later meetings)"
-        if self.list_repeated:
-            text += f"; {REPEATED_PAGE}"
-        return text + skipped_words(self.skipped)
-
-    def others_in_window(self) -> list[Recording]:
-        """The room's other recordings in the window, newest first: the meeting's earlier parts."""
-        rest = [rec for rec in self.in_window if rec is not self.match]
-        return sorted(rest, key=lambda rec: rec.add_time, reverse=True)
-
-
 class RecordingIndex:
-    """The recording list read once back to ``since``, conference recordings grouped by room: one
-    read of the list answers the searches of every room waited for on the account.
+    """The recording list read back to ``since``, newest first: every usable row, and the
+    conference recordings by room. The one way to read "the recordings of a window": the shared
+    read of every room, a room's own search (:class:`RecordingSearch`) and the event watcher.
 
-    :param since: the earliest ``add_time`` the read must reach.
+    :param since: the earliest ``add_time`` the read must reach; pages stop once past it.
+    :param filters: sent with every page (Vobiz may ignore them, so readers check the rows);
+        default: conference recordings added since ``since``, of every room.
     """
 
-    def __init__(self, since: datetime) -> None:
+    def __init__(self, since: datetime, filters: Mapping[str, Any] | None = None) -> None:
         self.since = since
+        self.filters = {**CONFERENCE_ONLY, **add_time_filters(since)} if filters is None else dict(filters)
+        self.rows: list[Recording] = []
         self.by_room: dict[str, list[Recording]] = {}
         self.seen = 0
         self.skipped = 0
@@ -299,22 +194,34 @@ class RecordingIndex:
         # The newest row, and the newest whose (room, kind) differs from it: the newest "other" of any room.
         self.newest: Recording | None = None
         self.newest_else: Recording | None = None
-        self._order = ListOrder()
+        # Vobiz lists newest first (not documented, so checked): while it does, a page that ends
+        # before ``since`` is the last one needed.
+        self._descending = True
+        self._last_time: datetime | None = None
 
     def pages(self, auth_id: str) -> RecordingPages:
-        """The list pages this read asks for: conference recordings since ``since``, of every room."""
-        return RecordingPages(auth_id, {**CONFERENCE_ONLY, **add_time_filters(self.since)})
+        """The list pages this read asks for, with :attr:`filters`."""
+        return RecordingPages(auth_id, self.filters)
 
     def add_page(self, page: RecordingPage) -> bool:
         """Take one page in; return whether another page can still hold rows at or after ``since``."""
-        for rec in page.recordings:
+        self.add_rows(page.recordings)
+        self.skipped += len(page.skipped)
+        if page.next_offset is None:
+            return False
+        return not (self._descending and self._last_time is not None and self._last_time < self.since)
+
+    def add_rows(self, rows: Iterable[Recording]) -> None:
+        """Take rows in, in the list's order."""
+        for rec in rows:
             self.seen += 1
-            self._order.see(rec)
+            if self._last_time is not None and rec.add_time > self._last_time:
+                self._descending = False
+            self._last_time = rec.add_time
+            self.rows.append(rec)
             if rec.is_conference and rec.conference_name:
                 self.by_room.setdefault(rec.conference_name, []).append(rec)
             self._note_newest(rec)
-        self.skipped += len(page.skipped)
-        return self._order.more_pages(page, self.since)
 
     def _note_newest(self, rec: Recording) -> None:
         newest = self.newest
@@ -332,14 +239,101 @@ class RecordingIndex:
         self.list_repeated |= pages.repeated
 
     def search(self, conference_name: str, since: datetime, until: datetime | None) -> RecordingSearch:
-        """What a search of the room would have found in the same list (``since`` not before the index's)."""
-        search = RecordingSearch(conference_name, since, until)
-        search.add_rows(self.by_room.get(conference_name, ()))
-        search.seen, search.skipped, search.list_repeated = self.seen, self.skipped, self.list_repeated
-        newest = self.newest
-        of_room = newest is not None and _kind(newest) == (conference_name, True)
-        search.newest_other = self.newest_else if of_room else newest
-        return search
+        """The room's window in this read (``since`` not before the index's)."""
+        return RecordingSearch(conference_name, since, until, self)
+
+
+class RecordingSearch:
+    """One room's window ``[since, until]`` in a read of the list (:class:`RecordingIndex`): the
+    newest conference recording of the room added within it (:attr:`match`), every one in it
+    (several when the recording was stopped and restarted), and what else was seen, so a timeout
+    can say why nothing matched.
+
+    :param conference_name: the room, case-sensitive as Vobiz treats it.
+    :param since: the earliest ``add_time`` that belongs to this meeting.
+    :param until: the latest ``add_time`` that belongs to this meeting; None: no upper bound.
+    :param index: the read to look in; default: a read of this room's window alone (:meth:`pages`).
+    """
+
+    def __init__(
+        self, conference_name: str, since: datetime, until: datetime | None = None, index: RecordingIndex | None = None
+    ) -> None:
+        self.conference_name = conference_name
+        self.since = since
+        self.until = until
+        self.index = (
+            RecordingIndex(since, conference_filters(conference_name, since, until)) if index is None else index
+        )
+
+    @classmethod
+    def within(cls, conference_name: str, since: datetime | str, until: datetime | str | None) -> RecordingSearch:
+        """A room's own search of ``[since, until]`` (ISO-8601 strings or datetimes; None: no upper bound)."""
+        last = None if until is None else parse_instant(until, field="until")
+        return cls(conference_name, parse_instant(since, field="since"), last)
+
+    def pages(self, auth_id: str) -> RecordingPages:
+        """The list pages of the room's own read, with the room, the type and the window as filters."""
+        return self.index.pages(auth_id)
+
+    def read(self, pages: RecordingPages, reply: ApiReply) -> None:
+        """Take the answer for ``pages.next_request()`` in (see :meth:`RecordingIndex.read`)."""
+        self.index.read(pages, reply)
+
+    @property
+    def seen(self) -> int:
+        """Rows the read took in (every room's)."""
+        return self.index.seen
+
+    @property
+    def skipped(self) -> int:
+        """Rows of the read the provider cannot use."""
+        return self.index.skipped
+
+    def _of_room(self) -> list[Recording]:
+        return self.index.by_room.get(self.conference_name, [])
+
+    @property
+    def in_window(self) -> list[Recording]:
+        """The room's recordings added within ``[since, until]``, in the list's order."""
+        until = self.until
+        return [r for r in self._of_room() if r.add_time >= self.since and (until is None or r.add_time <= until)]
+
+    @property
+    def match(self) -> Recording | None:
+        """The newest of :attr:`in_window` (the first listed, of equal times), or None."""
+        return max(self.in_window, key=lambda rec: rec.add_time, default=None)
+
+    @property
+    def newest_other(self) -> Recording | None:
+        """The newest row seen that is not a conference recording of this room."""
+        newest = self.index.newest
+        of_room = newest is not None and _kind(newest) == (self.conference_name, True)
+        return self.index.newest_else if of_room else newest
+
+    def describe(self) -> str:
+        """What was looked for and what was seen, for a timeout message."""
+        room = self.conference_name
+        text = f"no recording of {room!r} {window_words(self.since, self.until)}"
+        other = self.newest_other
+        if other is not None:
+            label = other.conference_name or other.recording_type or "unnamed"
+            text += f"; newest seen: {label!r} at {isoformat_utc(other.add_time)}"
+        else:
+            text += f"; {self.seen} recordings seen"
+        earlier = sum(1 for rec in self._of_room() if rec.add_time < self.since)
+        later = sum(1 for rec in self._of_room() if self.until is not None and rec.add_time > self.until)
+        if earlier:
+            text += f"; {earlier} recordings of {room!r} before since"
+        if later:
+            text += f"; {later} recordings of {room!r} after until (later meetings)"
+        if self.index.list_repeated:
+            text += f"; {REPEATED_PAGE}"
+        return text + skipped_words(self.skipped)
+
+    def others_in_window(self) -> list[Recording]:
+        """The room's other recordings in the window, newest first: the meeting's earlier parts."""
+        match = self.match
+        return sorted((rec for rec in self.in_window if rec is not match), key=lambda rec: rec.add_time, reverse=True)
 
 
 def _kind(rec: Recording) -> tuple[str | None, bool]:

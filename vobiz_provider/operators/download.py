@@ -6,7 +6,6 @@ DAG files import this module at every parse. The hook, fsspec and mutagen load w
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,7 @@ from airflow.sdk import Asset, BaseOperator
 from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID
 from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 from vobiz_provider.models import Recording
-from vobiz_provider.validation import invalid_input_fails_task, parse_mapping_text, require_name
+from vobiz_provider.validation import invalid_input_fails_task, parse_mapping_text, require_name, seconds_argument
 from vobiz_provider.version_compat import AirflowFailException
 
 if TYPE_CHECKING:
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["DownloadRecordingOperator"]
 
 # What a template renders for a null when native rendering is off.
-_RENDERED_NULLS = ("", "None", "null")
 
 
 class DownloadRecordingOperator(BaseOperator):
@@ -193,19 +191,3 @@ def recording_argument(value: Any) -> Recording | str:
     if value.get("recording_id"):
         return require_name(value["recording_id"], "recording['recording_id']").strip()
     raise VobizConfigError(f"recording dict has no recording_id (keys {sorted(map(str, value))})")
-
-
-def seconds_argument(value: Any, param: str, *, positive: bool = False) -> float | None:
-    """A number of seconds from a number or a rendered template; None (or a rendered null) for unset."""
-    if value is None or (isinstance(value, str) and value.strip() in _RENDERED_NULLS):
-        return None
-    if isinstance(value, bool):
-        raise VobizConfigError(f"{param} must be a number of seconds, got {value!r}")
-    try:
-        seconds = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise VobizConfigError(f"{param} must be a number of seconds, got {value!r}") from None
-    if not math.isfinite(seconds) or seconds < 0 or (positive and seconds == 0):
-        bound = "greater than 0" if positive else "0 or more"
-        raise VobizConfigError(f"{param} must be {bound} seconds, got {value!r}")
-    return seconds

@@ -16,9 +16,10 @@ from airflow.sdk import BaseOperator
 from vobiz_provider.constants import DEFAULT_CONN_ID, FILE_FORMATS
 from vobiz_provider.exceptions import VobizConfigError
 from vobiz_provider.instants import isoformat_utc
-from vobiz_provider.meeting_window import DEFAULT_STALE_AFTER, as_duration, meeting_end
+from vobiz_provider.meeting_window import DEFAULT_STALE_AFTER, meeting_end
 from vobiz_provider.models import RecordingStopped, StopStatus
 from vobiz_provider.validation import (
+    as_duration,
     invalid_input_fails_task,
     require_choice,
     require_http_url,

@@ -17,12 +17,20 @@ from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import UnreadableEventError, VobizError
 from vobiz_provider.instants import isoformat_utc
 from vobiz_provider.meeting_window import window_from_context
-from vobiz_provider.validation import invalid_input_fails_task
+from vobiz_provider.validation import check_pacing, invalid_input_fails_task
 from vobiz_provider.version_compat import AirflowException, AirflowSensorTimeout, AirflowSkipException, conf
-from vobiz_provider.waiting.events import WaitStatus, read_event
-from vobiz_provider.waiting.polls import poll
-from vobiz_provider.waiting.schedule import FailureKind, asked_wait, check_pacing, classify
-from vobiz_provider.waiting.wait import Collect, RecordingTarget, RecordingWait, stop_time
+from vobiz_provider.waiting import (
+    Collect,
+    FailureKind,
+    RecordingTarget,
+    RecordingWait,
+    WaitStatus,
+    asked_wait,
+    classify,
+    poll,
+    read_event,
+    stop_time,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -53,57 +61,28 @@ class ConferenceRecordingSensor(BaseSensorOperator):
     """Wait until a Vobiz conference recording exists and its file can be downloaded.
 
     The recording is chosen by ``recording_id``, or as the newest conference recording of
-    ``conference_name`` added within the meeting's window ``[since, until]`` (``add_time`` and
-    the bounds are compared as instants, whatever their offsets; both bounds inclusive).
-    Recordings of the room added before ``since`` belong to earlier meetings, those added after
-    ``until`` to later ones: a re-run or a backfill of an old run collects its own meeting's
-    recording, never today's. Vobiz may ignore list filters, so every row is checked here, page
-    by page; call recordings and other rooms never match. The sensor succeeds only when the
-    file answers (a HEAD, else a one-byte ranged GET, with the connection's scoped credentials,
-    following redirects): a row whose file still answers 404 is not ready. Once the row is
-    found, later polls only probe its file (one request each). 401/403 fail at once (with
-    ``soft_fail``, the task is skipped); so does a recording id that answers 404 after its row
-    had been seen (deleted), while before that a 404 only means Vobiz has not finished processing.
+    ``conference_name`` added within the meeting's window ``[since, until]`` (instants, both
+    bounds inclusive), so a re-run or a backfill collects its own meeting's recording. Every row
+    is checked here (Vobiz may ignore list filters); the sensor succeeds only when the file is
+    available (HEAD, else a one-byte ranged GET). 401/403 fail at once (with ``soft_fail``, the
+    task is skipped); so does a recording id that answers 404 after its row had been seen.
+    Unset bounds default from the run's data interval (docs/meeting-window.md, "The sensor's
+    default window", and "When to set the bounds by hand").
 
-    Defaults, from the run (each bound independently; ``docs/meeting-window.md`` has the table):
+    Several recordings of the room in the window (stopped and restarted): the newest is returned
+    and a warning names the others; ``after_stop`` waits for the part the pipeline's stop ended,
+    ``collect="all"`` returns every part (docs/meeting-window.md, "Several recordings in one
+    meeting").
 
-    - a data interval with a length (``CronTriggerTimetable`` with ``interval``,
-      ``CronDataIntervalTimetable``, ``DeltaDataIntervalTimetable``): ``since`` is its start,
-      ``until`` its end plus 30 minutes, or plus half the interval when that is shorter (Vobiz
-      adds the row when the recording stops, which may be after the interval ends: the stop
-      itself, processing, a late run; half the interval keeps back-to-back intervals apart);
-    - a zero-length data interval (``CronTriggerTimetable`` without ``interval``, Airflow 3's
-      default for a cron string; a manual run of an unscheduled DAG): 30 minutes either side of
-      it, so a meeting everyone left a few minutes early is still found;
-    - no data interval (a manual run without a logical date, an asset-triggered run): 30
-      minutes either side of the logical date, else of ``run_after``.
+    ``poke`` and ``reschedule`` use the connection's retry policy per poke. Deferrable (default:
+    ``[operators] default_deferrable``), it checks once on the worker, then defers to
+    :class:`~vobiz_provider.triggers.recording.ConferenceRecordingTrigger` with a deadline
+    ``timeout`` seconds after the task started (docs/architecture.md follows that path).
 
-    Set the bounds by hand when the defaults cannot know the meeting: meetings less than an
-    hour apart on a schedule without an interval, a meeting that ended more than 30 minutes
-    before the run, a run that starts more than the ``until`` margin after its interval, or a
-    manual run for a meeting long past (give both bounds, or ``recording_id``).
-
-    Several recordings of the room in the window (the recording was stopped and restarted
-    mid-meeting): the sensor returns the newest, the part that holds the meeting's end, and
-    logs a warning that names every recording in the window, so the others can be collected by
-    ``recording_id``. A part finished before the pipeline's stop may be the newest when the
-    sensor first looks: pass the stop's XCom as ``after_stop`` and the sensor waits for the part
-    that stop ended. ``collect="all"`` returns every part (docs/meeting-window.md, "Several
-    recordings in one meeting").
-
-    In ``poke`` and ``reschedule`` mode each poke uses the connection's retry policy, and an
-    error that outlasts it fails the try (``retries`` apply). Deferrable (default: Airflow's
-    ``[operators] default_deferrable``), the sensor checks once on the worker, then defers to
-    :class:`~vobiz_provider.triggers.recording.ConferenceRecordingTrigger` with an absolute
-    deadline ``timeout`` seconds after the task started; the trigger waits out 429 and
-    counts 5xx and transport failures against ``max_consecutive_failures``.
-
-    Returns (XCom ``return_value``) the recording: ``recording_id``, ``recording_url``,
-    ``conference_name``, ``recording_type``, ``recording_format``, ``call_uuid``, ``add_time``
-    (ISO-8601 with offset), ``duration_ms``, ``start_ms``, ``end_ms``,
-    ``rounded_recording_duration``, ``from_number``, ``to_number``; with ``collect="all"`` a
-    list of them, oldest first (map a download over it with ``.expand``). A timeout says what
-    was looked for and what was seen.
+    Returns (XCom) the recording as a dict (``recording_id``, ``recording_url``,
+    ``conference_name``, ``add_time``, ...; :meth:`~vobiz_provider.models.Recording.to_dict`), or
+    with ``collect="all"`` a list of them, oldest first. A timeout says what was looked for and
+    what was seen.
 
     :param conference_name: the room, case-sensitive (templated). With ``recording_id``, the
         recording must be of this room.
@@ -281,7 +260,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
                 poll_backoff=self._poll_backoff,
                 max_poll_interval=self._max_poll_interval,
                 max_consecutive_failures=self.max_consecutive_failures,
-                recording_seen=wait.seen,
+                recording_seen=wait.row_seen,
                 # The worker has just asked: the trigger's first poll comes one interval later.
                 first_poll_at=time.time() + max(self.poke_interval, pause),
                 stopped_at=None if target.stopped_at is None else isoformat_utc(target.stopped_at),

@@ -27,23 +27,26 @@ from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import TriggerArgumentError, VobizConfigError, VobizConnectionError, VobizError
-from vobiz_provider.hooks.listing import ListOrder, add_time_filters, skipped_words
-from vobiz_provider.instants import isoformat_utc, parse_instant
+from vobiz_provider.hooks.listing import RecordingIndex, add_time_filters, skipped_words
+from vobiz_provider.instants import isoformat_utc
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
-from vobiz_provider.waiting.events import error_event, success_event, timeout_event
-from vobiz_provider.waiting.schedule import (
+from vobiz_provider.validation import check_pacing, require_epoch
+from vobiz_provider.waiting import (
     DEFAULT_MAX_POLL_INTERVAL,
     FailureKind,
     PollSchedule,
-    check_pacing,
+    RecordingTarget,
+    RecordingWait,
     classify,
+    error_event,
+    success_event,
+    timeout_event,
 )
-from vobiz_provider.waiting.wait import RecordingTarget, RecordingWait
 
 if TYPE_CHECKING:
     from vobiz_provider.hooks.vobiz import VobizAsyncHook
     from vobiz_provider.models import Recording
-    from vobiz_provider.triggers.shared_polling import ListShare, SharedAccount
+    from vobiz_provider.triggers.shared_polling import SharedAccount, SharedRoomSearch
 
 __all__ = ["ConferenceRecordingTrigger", "VobizRecordingEventTrigger"]
 
@@ -62,15 +65,6 @@ def load_shared_polling() -> None:
     ``run()``; there it is a dictionary lookup.
     """
     import vobiz_provider.triggers.shared_polling  # noqa: F401
-
-
-def _epoch(value: float | str, field: str) -> float:
-    """Seconds since the epoch from a number or an ISO-8601 instant."""
-    if isinstance(value, str):
-        return parse_instant(value, field=field).timestamp()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise VobizConfigError(f"{field} must be seconds since the epoch or an ISO-8601 instant, got {value!r}")
-    return float(value)
 
 
 _P = ParamSpec("_P")
@@ -124,25 +118,17 @@ def _on_grid(sleep: float, interval: float) -> float:
 
 
 class ConferenceRecordingTrigger(BaseTrigger):
-    """Poll Vobiz until a recording's file answers, then send one event.
+    """Poll Vobiz until a recording's file is available, then send one event (the sensor's deferral).
 
     Looks the recording up by id, or as the newest conference recording of a room added within
-    ``[since, until]`` (the meeting's window); once its row is found, only its file is probed (HEAD, else a one-byte
-    ranged GET, with the scoped credentials). One :class:`~vobiz_provider.hooks.vobiz.VobizAsyncHook`
-    (one HTTP session, kept alive) serves every wait on the same connection in the triggerer's
-    event loop, and the waits for rooms share one read of the recording list per interval
-    (:mod:`~vobiz_provider.triggers.shared_polling`); the connection is looked up asynchronously,
-    again every five minutes and after a 401 (a failed look-up is a failed poll). Every poll is
-    followed by a sleep of at least the poll interval, on errors too, stretched by ``Retry-After``;
-    a last poll is made at the deadline.
-
-    Sends exactly one event: ``{"status": "success", "recording": {...}}``,
-    ``{"status": "timeout", "message": ...}`` (what was looked for and what was seen) or
-    ``{"status": "error", "message": ...}`` (401/403, a recording id that answers 404 after its
-    row had been seen, bad input, another 4xx, or ``max_consecutive_failures`` failed polls in a
-    row; 429 is waited out and not counted).
-
-    Every argument is plain JSON, so the trigger survives a triggerer restart unchanged.
+    ``[since, until]``; once its row is found, only its file is probed. The waits on one
+    connection in the triggerer share one hook and one read of the list per interval
+    (:mod:`~vobiz_provider.triggers.shared_polling`). Paced by :class:`~vobiz_provider.waiting.PollSchedule`
+    (at least the interval after every poll, ``Retry-After``, a failure budget, a last poll at the
+    deadline). Sends exactly one event (:func:`~vobiz_provider.waiting.read_event` reads it):
+    success with the recording, timeout (what was looked for and seen) or error (a failure waiting
+    cannot fix, or the budget spent). Every argument is plain JSON, so the trigger survives a
+    triggerer restart. docs/architecture.md follows one wait module by module.
 
     :param deadline: when to give up: seconds since the epoch, or an ISO-8601 instant.
     :param conference_name: the room (with ``since``), or the room ``recording_id`` must belong to.
@@ -193,14 +179,14 @@ class ConferenceRecordingTrigger(BaseTrigger):
             stopped_at=stopped_at,
             collect=collect,
         )
-        self.deadline = _epoch(deadline, "deadline")
+        self.deadline = require_epoch(deadline, "deadline")
         self.vobiz_conn_id = vobiz_conn_id
         self.poll_interval = float(poll_interval)
         self.poll_backoff = float(poll_backoff)
         self.max_poll_interval = None if max_poll_interval is None else float(max_poll_interval)
         self.max_consecutive_failures = max_consecutive_failures
         self.recording_seen = bool(recording_seen)
-        self.first_poll_at = None if first_poll_at is None else _epoch(first_poll_at, "first_poll_at")
+        self.first_poll_at = None if first_poll_at is None else require_epoch(first_poll_at, "first_poll_at")
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         target = self.target
@@ -232,19 +218,19 @@ class ConferenceRecordingTrigger(BaseTrigger):
         from vobiz_provider.triggers.shared_polling import shared_account
 
         async with shared_account(self.vobiz_conn_id) as account:
-            share = None
+            room_search = None
             if self.target.recording_id is None:
                 assert self.target.since is not None  # from_inputs guarantees it when there is no id
-                share = account.share(self.target.since, self.poll_interval)
+                room_search = account.room_search(self.target.since, self.poll_interval)
             try:
-                return await self._poll(account, share)
+                return await self._poll(account, room_search)
             finally:
-                if share is not None:
-                    share.leave()
+                if room_search is not None:
+                    room_search.leave()
 
-    async def _poll(self, account: SharedAccount, share: ListShare | None) -> dict[str, Any]:
+    async def _poll(self, account: SharedAccount, room_search: SharedRoomSearch | None) -> dict[str, Any]:
         """Poll until the file is ready, the wait fails or the deadline passes; paced on every path."""
-        wait = RecordingWait(self.target, seen=self.recording_seen)
+        wait = RecordingWait(self.target, row_seen=self.recording_seen)
         schedule = PollSchedule(
             self.poll_interval,
             backoff=self.poll_backoff,
@@ -262,7 +248,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
                 # The hook's session is shared, so the deadline bounds the poll here: an answer
                 # still on its way at the deadline is not waited for.
                 # A poll looks the connection up as the account says: a failed look-up is a failed poll.
-                recording = await by_deadline(account.poll(wait, share), self._time_left())
+                recording = await by_deadline(account.poll(wait, room_search), self._time_left())
             except asyncio.TimeoutError:
                 last_error = VobizConnectionError("Vobiz did not answer the poll by the wait's deadline", sent=True)
                 return timeout_event(self._timeout_message(wait, last_error))
@@ -280,10 +266,10 @@ class ConferenceRecordingTrigger(BaseTrigger):
                     if several:
                         self.log.warning("%s", several)
                     return success_event(recording, several, wait.collected())
-                if share is not None and wait.row is not None:
+                if room_search is not None and wait.row is not None:
                     # The wait's row is found (the stop's part, not merely the newest): from now on
                     # it probes files only, so its window no longer stretches the shared reads.
-                    share.leave()
+                    room_search.leave()
                 pause, last_error = schedule.after_answer(), None
                 if debug:
                     self.log.debug("Not ready: %s; polling again in %.1f s", wait.describe(), pause)
@@ -333,38 +319,18 @@ def _optional_room(value: Any) -> str | None:
 class VobizRecordingEventTrigger(BaseEventTrigger):
     """Watch Vobiz's recordings list and emit one event per new recording once its file can be downloaded.
 
-        For an ``AssetWatcher``: each event's payload is the recording dict ``ConferenceRecordingSensor``
-        returns (``recording_id``, ``recording_url``, ``conference_name``, ``add_time``, ...), which a
-        consumer DAG reads from ``triggering_asset_events`` and hands to ``DownloadRecordingOperator``.
+    For an ``AssetWatcher``: each event's payload is the recording dict ``ConferenceRecordingSensor``
+    returns, for ``DownloadRecordingOperator``. Every ``poll_interval`` it lists the recordings
+    added since its watermark (kept in the asset state store under :attr:`state_key`), probes the
+    files of the new ones and emits those that are available. Delivery is at least once: consumers
+    dedupe by ``recording_id``. docs/event-driven.md has the contract, the pacing and what a
+    failed probe or list does.
 
-        Every ``poll_interval`` it lists the recordings added since its watermark (newest first, one
-        page unless more is new) on one HTTP session, probes the files of the new ones and emits those
-        that answer; a file that is not ready yet is probed again at the next poll (for up to a day
-    after its ``add_time``; then it is skipped, logged as an error). One recording never holds up
-    the others: a probe that fails (5xx, a transport failure) is tried again at later polls, and
-    the recording is given up, with one warning naming it, on a fatal answer (400, 403, another
-    4xx: a deleted object behind a presigned URL answers 403) or after five failed probes in a row
-        over at least ten minutes. Rows of the list the provider cannot use (no ``recording_url`` yet,
-        an unreadable number) are skipped, warned about once each. Pacing, ``Retry-After`` and the
-        failure budget of the list's reads are the sensor trigger's. 401/403 on the list, 401 on a
-        file, or a spent budget pause the watcher for ten minutes (logged as errors), then it starts
-        over with the connection read again.
-
-        The watermark (the newest ``add_time`` emitted and the ids at that instant) lives in the asset
-        state store (Airflow 3.3) under :attr:`state_key`, so a restart or a move to another triggerer
-        continues where the last one stopped. It is saved only for events yielded at least one poll
-        (and five seconds) earlier, when Airflow has stored them: a killed triggerer re-emits, never
-        loses. Delivery is therefore at least once: consumers dedupe by ``recording_id``.
-
-        The first start emits recordings added from that moment on (``add_time`` at or after the start,
-        to the second, by the triggerer's clock), never the account's history. Without a state store
-        (Airflow 3.2) the watermark is kept in memory: every start is a first start.
-
-        :param vobiz_conn_id: the Airflow connection to Vobiz.
-        :param conference_name: one room to watch (exact name); None watches every room with one list
-            request per poll, the cheapest way to watch many rooms.
-        :param recording_type: the recordings to emit: ``conference`` (default), ``call``, ``trunk``...
-        :param poll_interval: seconds between polls of the list.
+    :param vobiz_conn_id: the Airflow connection to Vobiz.
+    :param conference_name: one room to watch (exact name); None watches every room with one list
+        request per poll, the cheapest way to watch many rooms.
+    :param recording_type: the recordings to emit: ``conference`` (default), ``call``, ``trunk``...
+    :param poll_interval: seconds between polls of the list.
     """
 
     @refused_kwargs_fail_only_this_trigger
@@ -563,17 +529,10 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         filters: dict[str, Any] = {"recording_type": self.recording_type, **add_time_filters(mark.add_time)}
         if self.conference_name is not None:
             filters["conference_name"] = self.conference_name
-        new: list[Recording] = []
-        skipped = 0
-        order = ListOrder()
-        async with aclosing(hook.iter_recording_pages(**filters)) as pages:
+        index = RecordingIndex(mark.add_time, filters)
+        async with aclosing(hook.iter_recording_pages(**index.filters)) as pages:
             async for page in pages:
-                skipped += len(page.skipped)
-                for recording in page.recordings:
-                    order.see(recording)
-                    if self.matches(recording) and not mark.covers(recording):
-                        new.append(recording)
-                # Vobiz lists newest first (checked, not assumed): past the watermark nothing is new.
-                if not order.more_pages(page, mark.add_time):
+                if not index.add_page(page):  # past the watermark (newest first, checked): nothing is new
                     break
-        return sorted(new, key=lambda r: (r.add_time, r.recording_id)), skipped
+        new = [rec for rec in index.rows if self.matches(rec) and not mark.covers(rec)]
+        return sorted(new, key=lambda r: (r.add_time, r.recording_id)), index.skipped

@@ -1,26 +1,16 @@
 """Shared polling in the triggerer: the waits on one Vobiz connection in one event loop share one
-hook (one HTTP session) and one read of the recording list per interval.
+hook (one HTTP session, one look-up of the connection at a time) and one read of the recording
+list per interval.
 
 A wait joins its connection's :class:`SharedAccount` with :func:`shared_account` and leaves it
 when it ends (cancelled too); the last to leave closes the session and cancels any read still
-running, so nothing outlives the waits. A wait for a room asks its :class:`ListShare` instead of
-paging the list itself: the share hands it the newest read of the list that is newer than the one
-it saw last, and starts a read only when there is none. So waits on the same interval cost one
-read per interval however many they are, and each wait still sees a fresher list at each of its
-polls. Each wait keeps its own pacing, deadline, failure budget and file probe: a failed read is
-a failed poll of every wait that gets it, and a 429 pauses the reads until its ``Retry-After``
-has passed (waits asking in the pause get the 429 again, without a request). Reads are ordered by
-the event loop's monotonic clock, never the wall clock.
-
-The shared reads cover the recent band: they reach back to the oldest ``since`` among the waits
-in it, not among all waits. A wait is far behind when its ``since`` lies more than
-:data:`FAR_BEHIND` (6 hours) before the newest ``since`` of the waits searching and more than
-:data:`RECENT_BAND` (36 hours) before now: a backfill's wait for last week's meeting, among waits
-for today's. It pays for its own read at each of its polls, a paged search of its room alone
-bounded by its own ``[since, until]`` (``find_conference_recording``), so one old window never
-makes every wait's read page through a week of rows. The 36 hours keep a day's schedules
-together (an hourly wait beside daily ones does not send the daily ones off on their own); the 6
-hours keep waits that are all old together (a weekly schedule's rooms share one read).
+running. A wait for a room asks its :class:`SharedRoomSearch`, which hands it the newest read of
+the list newer than the one it saw last (:class:`SharedReads` starts one only when there is
+none). Each wait keeps its own pacing, deadline, failure budget and file probes; a failed read is
+a failed poll of every wait that gets it, and a 429 pauses the reads until its ``Retry-After``.
+The reads cover the recent band of ``since``; a wait far behind it (:data:`FAR_BEHIND`,
+:data:`RECENT_BAND`: a backfill's) searches its own room. docs/performance.md, "What the code
+does to reach them", has the numbers and the reasons.
 
 Imported when a trigger runs (it loads the async hook), not when a DAG is parsed.
 """
@@ -39,11 +29,9 @@ from vobiz_provider.hooks.listing import RecordingIndex, RecordingSearch
 from vobiz_provider.hooks.settings import VobizSettings
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.models import Recording
-from vobiz_provider.waiting.polls import poll_async
-from vobiz_provider.waiting.schedule import asked_wait
-from vobiz_provider.waiting.wait import RecordingWait, RowInRoom
+from vobiz_provider.waiting import RecordingWait, asked_wait, poll_async
 
-__all__ = ["ListShare", "SharedAccount", "SharedList", "shared_account"]
+__all__ = ["SharedAccount", "SharedReads", "SharedRoomSearch", "shared_account"]
 
 # The trigger's own loop is the retry: a request that fails is not repeated inside the hook.
 HOOK_MAX_RETRIES = 0
@@ -64,7 +52,7 @@ FAR_BEHIND = timedelta(hours=6)
 RECENT_BAND = timedelta(hours=36)
 
 
-class _ListRead:
+class _Read:
     """One read of the list: when it started (the loop's clock), how far back it reaches, and its outcome once done."""
 
     __slots__ = ("outcome", "since", "started")
@@ -75,7 +63,7 @@ class _ListRead:
         self.outcome = outcome
 
 
-class SharedList:
+class SharedReads:
     """The account's reads of the recording list, shared by the waits searching a room in the recent band.
 
     Reads are ordered by the event loop's monotonic clock (``loop.time()``): a step of the wall
@@ -88,7 +76,7 @@ class SharedList:
         self._hook = hook
         self._since: Counter[datetime] = Counter()  # the ``since`` of every wait still searching
         self._newest_since: datetime | None = None
-        self._latest: _ListRead | None = None
+        self._latest: _Read | None = None
         self._paused_until = 0.0  # the loop's clock
         self._reads: set[asyncio.Task[None]] = set()
 
@@ -113,9 +101,9 @@ class SharedList:
         """Whether a wait searching since ``since`` pays for its own read rather than stretch the shared one."""
         return since < self.band_start()
 
-    async def search_alone(self, question: RowInRoom) -> RecordingSearch:
+    async def own_search(self, conference_name: str, since: datetime, until: datetime | None) -> RecordingSearch:
         """The room's own paged search of its window (filtered by room, type and window), for a wait far behind."""
-        return await self._hook.find_conference_recording(question.conference_name, question.since, question.until)
+        return await self._hook.find_conference_recording(conference_name, since, until)
 
     async def read(self, since: datetime, newer_than: float) -> tuple[RecordingIndex | Exception, float]:
         """The outcome of a read of the list reaching back to ``since`` and started after
@@ -140,15 +128,15 @@ class SharedList:
         start = self.band_start()
         return min([since, *(s for s in self._since if s >= start)])
 
-    def _start(self, now: float, since: datetime) -> _ListRead:
-        read = _ListRead(now, since, asyncio.get_running_loop().create_future())
+    def _start(self, now: float, since: datetime) -> _Read:
+        read = _Read(now, since, asyncio.get_running_loop().create_future())
         self._latest = read
         task = asyncio.ensure_future(self._run(read))
         self._reads.add(task)
         task.add_done_callback(self._reads.discard)
         return read
 
-    async def _run(self, read: _ListRead) -> None:
+    async def _run(self, read: _Read) -> None:
         try:
             outcome: RecordingIndex | Exception = await self._hook.index_recordings(read.since)
         except asyncio.CancelledError:
@@ -169,43 +157,43 @@ class SharedList:
         await asyncio.gather(*reads, return_exceptions=True)
 
 
-class ListShare:
-    """One wait's use of the shared list: the read it saw last, so each poll gets a newer one.
+class SharedRoomSearch:
+    """One wait's search of its room in the shared reads: the read it saw last, so each poll gets a newer one.
 
-    :param shared: the account's list.
+    :param reads: the account's shared reads of the list.
     :param since: the wait's ``since`` (the read must reach back to it).
     :param interval: the wait's poll interval; its first poll takes a read up to one interval old,
         as if it had polled one interval before (the worker's check usually did).
     """
 
-    __slots__ = ("_interval", "_joined", "_seen", "_shared", "_since")
+    __slots__ = ("_interval", "_joined", "_last_read_started", "_reads", "_since")
 
-    def __init__(self, shared: SharedList, since: datetime, interval: float) -> None:
-        self._shared = shared
+    def __init__(self, reads: SharedReads, since: datetime, interval: float) -> None:
+        self._reads = reads
         self._since = since
         self._interval = interval
-        self._seen: float | None = None  # when the read this wait saw last started (the loop's clock)
+        self._last_read_started: float | None = None  # of the read this wait saw last (the loop's clock)
         self._joined = True
-        shared.join(since)
+        reads.join(since)
 
-    async def search(self, question: RowInRoom) -> RecordingSearch:
-        """The room's search answered from a read newer than the last one this wait saw, or from
-        the wait's own read when its window lies far behind the other waits'."""
-        if self._shared.far_behind(question.since):
-            search = await self._shared.search_alone(question)
-        else:
-            newer_than = _now() - self._interval if self._seen is None else self._seen
-            outcome, self._seen = await self._shared.read(question.since, newer_than)
-            if isinstance(outcome, Exception):
-                # The read's failure is this wait's failed poll too (each wait counts it against its budget).
-                raise outcome.with_traceback(None)
-            search = outcome.search(question.conference_name, question.since, question.until)
-        return search
+    async def find_conference_recording(
+        self, conference_name: str, since: datetime, until: datetime | None
+    ) -> RecordingSearch:
+        """The room's search (as the hook's method of that name) answered from a read newer than the
+        last one this wait saw, or from the wait's own read when its window lies far behind the others'."""
+        if self._reads.far_behind(since):
+            return await self._reads.own_search(conference_name, since, until)
+        newer_than = _now() - self._interval if self._last_read_started is None else self._last_read_started
+        outcome, self._last_read_started = await self._reads.read(since, newer_than)
+        if isinstance(outcome, Exception):
+            # The read's failure is this wait's failed poll too (each wait counts it against its budget).
+            raise outcome.with_traceback(None)
+        return outcome.search(conference_name, since, until)
 
     def leave(self) -> None:
         if self._joined:
             self._joined = False
-            self._shared.leave(self._since)
+            self._reads.leave(self._since)
 
 
 class SharedAccount:
@@ -221,7 +209,7 @@ class SharedAccount:
 
     def __init__(self, vobiz_conn_id: str) -> None:
         self.hook = VobizAsyncHook(vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
-        self.list = SharedList(self.hook)
+        self.reads = SharedReads(self.hook)
         self.users = 0
         self._settings_lock = asyncio.Lock()
         self._settings: VobizSettings | None = None
@@ -248,16 +236,17 @@ class SharedAccount:
             assert self._settings is not None
             return self._settings
 
-    async def poll(self, wait: RecordingWait, share: ListShare | None) -> Recording | None:
-        """One poll of ``wait`` with the account's hook (``share``: its room's search). A 401 makes the
-        account look the connection up at once: when it changed (a rotated token), the poll is made again."""
+    async def poll(self, wait: RecordingWait, room_search: SharedRoomSearch | None) -> Recording | None:
+        """One poll of ``wait`` with the account's hook (``room_search``: its room's search in the shared
+        reads). A 401 makes the account look the connection up at once: when it changed (a rotated
+        token), the poll is made again."""
         used = await self.settings()
         try:
-            return await poll_async(self.hook, wait, share)
+            return await poll_async(self.hook, wait, room_search)
         except VobizAuthError as refused:
             if refused.status_code != 401 or not await self._changed_since(used):
                 raise
-        return await poll_async(self.hook, wait, share)
+        return await poll_async(self.hook, wait, room_search)
 
     async def _changed_since(self, used: VobizSettings) -> bool:
         """Whether the connection differs from ``used``, looked up now unless it was since ``used``."""
@@ -295,11 +284,12 @@ class SharedAccount:
             return
         self._next_read, self._lookup_failed = now + CONNECTION_REREAD_S, None
 
-    def share(self, since: datetime, interval: float) -> ListShare:
-        return ListShare(self.list, since, interval)
+    def room_search(self, since: datetime, interval: float) -> SharedRoomSearch:
+        """A wait's search of its room in the shared reads (it leaves them with :meth:`SharedRoomSearch.leave`)."""
+        return SharedRoomSearch(self.reads, since, interval)
 
     async def close(self) -> None:
-        await self.list.close()
+        await self.reads.close()
         await self.hook.close()
 
 

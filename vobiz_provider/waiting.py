@@ -1,0 +1,530 @@
+"""A wait for a recording's file, shared by the sensor (on the worker) and its trigger (in the triggerer).
+
+:class:`RecordingTarget` is what the wait is for, :class:`RecordingWait` what its answers showed,
+:func:`poll` and :func:`poll_async` one poll each (sync hook, async hook, side by side),
+:class:`PollSchedule` the pacing and the failure budget, and the builders and :func:`read_event`
+the trigger's one event. No I/O but the hook a poll is given. Light (the standard library and the
+provider's light modules): DAG files import it at parse time. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from vobiz_provider.constants import STOP_CLOCK_ALLOWANCE_S
+from vobiz_provider.exceptions import (
+    PollingGaveUpError,
+    RecordingGoneError,
+    UnreadableEventError,
+    UnusableRecordingError,
+    VobizAuthError,
+    VobizClientError,
+    VobizConfigError,
+    VobizError,
+    VobizNotFoundError,
+    VobizRateLimitError,
+)
+from vobiz_provider.instants import isoformat_utc, parse_instant
+from vobiz_provider.meeting_window import window_words
+from vobiz_provider.models import Recording, StopStatus
+from vobiz_provider.validation import (
+    check_pacing,
+    optional_instant,
+    optional_name,
+    parse_mapping_text,
+    require_choice,
+)
+
+if TYPE_CHECKING:
+    from vobiz_provider.hooks.listing import RecordingSearch
+    from vobiz_provider.hooks.vobiz import VobizAsyncHook, VobizHook
+    from vobiz_provider.triggers.shared_polling import SharedRoomSearch
+
+
+# -- what the wait is for --------------------------------------------------------------------------
+
+
+class Collect(str, Enum):
+    """What a wait for a room returns: the one recording, or every part of the meeting."""
+
+    NEWEST = "newest"
+    ALL = "all"
+
+
+def stop_time(after_stop: Any) -> datetime | None:
+    """The ``stopped_at`` of a stop that stopped a recording, from the stop operator's XCom (a
+    dict, or its JSON or Python repr); None when the stop stopped nothing or sent nothing (the
+    room had ended on its own: the newest recording of the window is the meeting's end), or when
+    ``after_stop`` is not given.
+
+    :raises VobizConfigError: naming ``after_stop`` and what is wrong with it.
+    """
+    if after_stop is None or after_stop == "":
+        return None
+    if isinstance(after_stop, str) and after_stop.strip().startswith("{"):
+        after_stop = parse_mapping_text(after_stop.strip(), "after_stop")
+    if not isinstance(after_stop, Mapping):
+        raise VobizConfigError(
+            "after_stop must be the stop operator's XCom (a dict with status and stopped_at, or its JSON), "
+            f"got {type(after_stop).__name__} {after_stop!r:.120}"
+        )
+    statuses = [status.value for status in StopStatus]
+    status = require_choice(after_stop.get("status"), "after_stop['status']", statuses)
+    if status != StopStatus.STOPPED.value:
+        return None
+    stopped_at = after_stop.get("stopped_at")
+    if stopped_at is None or stopped_at == "":
+        raise VobizConfigError("after_stop says 'stopped' but its stopped_at is empty: when did the stop stop?")
+    try:
+        return parse_instant(stopped_at, field="after_stop['stopped_at']")
+    except ValueError as err:
+        raise VobizConfigError(f"{err} (a stop that says 'stopped' carries when it stopped)") from None
+
+
+@dataclass(frozen=True)
+class RecordingTarget:
+    """The recording a wait is for: one by id, or the newest of a room added within ``[since, until]``
+    (the part a stop ended, with ``stopped_at``; every part, with ``collect="all"``).
+
+    :param conference_name: the room, case-sensitive; with ``recording_id`` it must be that recording's room.
+    :param recording_id: the recording's id; when given, ``since`` and ``until`` are not used to choose.
+    :param since: aware UTC; recordings of the room added before it belong to earlier meetings.
+    :param until: aware UTC or None (no upper bound); recordings added after it belong to later meetings.
+    :param stopped_at: aware UTC or None: when the pipeline's stop stopped the room's recording; only a
+        recording that ended then or later (less :data:`~vobiz_provider.constants.STOP_CLOCK_ALLOWANCE_S`)
+        is the stop's part, and the wait needs it.
+    :param collect: the newest (the stop's part, with ``stopped_at``), or every recording of the window.
+    """
+
+    conference_name: str | None
+    recording_id: str | None
+    since: datetime | None
+    until: datetime | None = None
+    stopped_at: datetime | None = None
+    collect: Collect = Collect.NEWEST
+
+    @classmethod
+    def from_inputs(
+        cls,
+        *,
+        conference_name: Any,
+        recording_id: Any,
+        since: Any,
+        until: Any = None,
+        stopped_at: Any = None,
+        collect: Any = Collect.NEWEST.value,
+    ) -> RecordingTarget:
+        """Check rendered inputs before any request: :class:`VobizConfigError` names the parameter at fault."""
+        how = Collect(require_choice(getattr(collect, "value", collect), "collect", [c.value for c in Collect]))
+        room = optional_name(conference_name, "conference_name")
+        recording_id = optional_name(recording_id, "recording_id")
+        if recording_id is not None and how is Collect.ALL:
+            raise VobizConfigError(
+                f"collect='all' gathers every recording of a room's window; with recording_id {recording_id!r} "
+                "there is one recording: leave collect at 'newest' or give conference_name without recording_id"
+            )
+        if room is None and recording_id is None:
+            raise VobizConfigError(
+                "conference_name and recording_id are both empty: give the room (with since) or the recording's id"
+            )
+        when, last = optional_instant(since, "since"), optional_instant(until, "until")
+        if when is None and recording_id is None:
+            raise VobizConfigError("since is empty: looking for a recording by conference_name needs it")
+        if when is not None and last is not None and last < when:
+            raise VobizConfigError(
+                f"until ({isoformat_utc(last)}) is before since ({isoformat_utc(when)}): the window is empty"
+            )
+        stop = None if recording_id is not None else optional_instant(stopped_at, "stopped_at")
+        return cls(room, recording_id, when, last, stop, how)
+
+    @property
+    def ended_after(self) -> datetime | None:
+        """The earliest end the stop's part may have, by Vobiz's clock (None: no stop to wait for)."""
+        if self.stopped_at is None:
+            return None
+        return self.stopped_at - timedelta(seconds=STOP_CLOCK_ALLOWANCE_S)
+
+    def is_stops_part(self, recording: Recording) -> bool:
+        """Whether ``recording`` ended at or after the stop (always, without a stop)."""
+        ended_after = self.ended_after
+        return ended_after is None or recording.ended_at >= ended_after
+
+    def describe(self) -> str:
+        """The target in words, for logs and messages."""
+        if self.recording_id is not None:
+            return f"recording {self.recording_id!r}"
+        assert self.since is not None  # from_inputs guarantees it when there is no id
+        what = "every recording" if self.collect is Collect.ALL else "a recording"
+        text = f"{what} of {self.conference_name!r} {window_words(self.since, self.until)}"
+        if self.stopped_at is not None:
+            text += f", with the one the stop at {isoformat_utc(self.stopped_at)} ended"
+        return text
+
+
+# -- what the answers showed -----------------------------------------------------------------------
+
+
+class RecordingWait:
+    """The state of one wait: the recording's row once found, and what the last answer showed.
+
+    Until the row is found, a poll asks for it (by id, or a search of the room's window); then it
+    only probes the files not ready yet (its own, or with ``collect="all"`` every part's). By id, a
+    404 for the row means "not yet" until the row has been seen; after that it means the recording
+    is gone (:class:`~vobiz_provider.exceptions.RecordingGoneError`).
+
+    :param target: what to look for.
+    :param row_seen: the row was seen before (by an earlier check on the worker).
+    """
+
+    def __init__(self, target: RecordingTarget, *, row_seen: bool = False) -> None:
+        self.target = target
+        self.row_seen = row_seen
+        self.row: Recording | None = None
+        # The room's other recordings in the window when the row was found (stopped and restarted).
+        self.others: list[Recording] = []
+        # collect="all": every recording of the window, oldest first, once the search found them;
+        # and the ids whose files are available.
+        self.parts: list[Recording] = []
+        self._ready_ids: set[str] = set()
+        self._last_seen = f"no answer from Vobiz yet about {target.describe()}"
+        self._last_search: RecordingSearch | None = None
+        self._earlier_parts: list[Recording] = []
+
+    def note_row(self, recording: Recording) -> None:
+        """The row asked for by id; it must be of the target's room, if one was given."""
+        room = self.target.conference_name
+        if room is not None and recording.conference_name != room:
+            raise VobizConfigError(
+                f"recording_id {self.target.recording_id!r} is a recording of conference "
+                f"{recording.conference_name!r}, not of conference_name {room!r}"
+            )
+        self.row, self.row_seen = recording, True
+
+    def note_row_missing(self, error: VobizNotFoundError | UnusableRecordingError) -> None:
+        """The row asked for by id is not there (404) or lacks a field (Vobiz is still processing it).
+
+        :raises RecordingGoneError: a 404 for a row seen before (it was deleted).
+        :raises UnusableRecordingError: ``error``, when a field is unreadable rather than missing (fatal).
+        """
+        recording_id = self.target.recording_id
+        if isinstance(error, UnusableRecordingError):
+            if not error.missing:
+                raise error
+            self._last_seen = f"recording {recording_id!r} has no {error.field} yet (Vobiz is still processing it?)"
+        elif self.row_seen:
+            raise RecordingGoneError(
+                f"recording {recording_id!r} was seen before and now answers 404: it was deleted ({error})",
+                status_code=error.status_code,
+                api_id=error.api_id,
+            ) from None
+        else:
+            self._last_seen = f"Vobiz does not know recording {recording_id!r} yet (404)"
+
+    def note_search(self, search: RecordingSearch) -> None:
+        """The search of the room: its match becomes the row, or it says what was seen instead.
+
+        With a stop, the match is the earliest-ending recording that ended at or after it (the
+        part it ended); an earlier part of the window is never the match. With ``collect="all"``
+        every recording of the window becomes a part, once the match is among them.
+        """
+        target = self.target
+        match = search.match
+        if target.stopped_at is not None:
+            stops = [rec for rec in search.in_window if target.is_stops_part(rec)]
+            match = min(stops, key=lambda rec: (rec.ended_at, rec.add_time)) if stops else None
+        if match is None:
+            self._last_search = search  # described only when asked (a timeout): polls stay cheap
+            self._earlier_parts = list(search.in_window)  # parts of the window, all ended before the stop
+            return
+        self.others = sorted(
+            (rec for rec in search.in_window if rec is not match), key=lambda rec: rec.add_time, reverse=True
+        )
+        if target.collect is Collect.ALL:
+            self.parts = sorted(search.in_window, key=lambda rec: (rec.add_time, rec.recording_id))
+        self.row, self.row_seen, self._last_search = match, True, None
+
+    def files_to_probe(self) -> list[Recording]:
+        """The found recordings whose files are not available yet (none before the row is found)."""
+        if self.row is None:
+            return []
+        wanted = self.parts or [self.row]
+        return [rec for rec in wanted if rec.recording_id not in self._ready_ids]
+
+    def note_file(self, recording: Recording, ready: bool) -> None:
+        """The probe of a found recording's file: available, or still HTTP 404."""
+        if ready:
+            self._ready_ids.add(recording.recording_id)
+        else:
+            self._last_seen = f"{_name(recording)} was found, but its file still answered 404 at the last check"
+
+    def ready(self) -> Recording | None:
+        """The recording (the stop's part, or the newest) once every file the wait needs is available, else None."""
+        if self.row is None or self.files_to_probe():
+            return None
+        return self.row
+
+    def collected(self) -> list[Recording]:
+        """``collect="all"``: every part, oldest first (empty until the row is found)."""
+        return list(self.parts)
+
+    def several_in_window(self) -> str | None:
+        """When the window held more than one recording of the room: which was chosen and which not."""
+        if self.row is None or not self.others:
+            return None
+        if self.target.collect is Collect.ALL:
+            return None  # every part is returned: none is left out
+        rest = ", ".join(_name(rec) for rec in self.others)
+        chose = "the part the stop ended" if self.target.stopped_at is not None else "the newest"
+        return (
+            f"{len(self.others) + 1} recordings of {self.row.conference_name!r} in the meeting's window "
+            f"(stopped and restarted?): chose {chose}, {_name(self.row)}; not chosen: {rest} "
+            "(collect='all' returns every part)"
+        )
+
+    def describe(self) -> str:
+        """What the last answer showed, e.g. "no recording of 'Team Sync' since ...; newest seen: ...\"."""
+        if self._last_search is not None:
+            self._last_seen, self._last_search = self._last_search.describe(), None
+            earlier, ended_after = self._earlier_parts, self.target.ended_after
+            if earlier and ended_after is not None:
+                names = ", ".join(_name(rec) for rec in earlier)
+                self._last_seen = (
+                    f"the stop's part of {self.target.conference_name!r} has not been added yet: "
+                    f"{len(earlier)} recording(s) of the window ended before the stop at "
+                    f"{isoformat_utc(self.target.stopped_at or ended_after)} "
+                    f"(less {STOP_CLOCK_ALLOWANCE_S:g} s for the clocks): {names}"
+                )
+        return self._last_seen
+
+
+def _name(recording: Recording) -> str:
+    room = f" of {recording.conference_name!r}" if recording.conference_name else ""
+    return f"recording {recording.recording_id!r}{room} (added {isoformat_utc(recording.add_time)})"
+
+
+# -- one poll --------------------------------------------------------------------------------------
+
+
+def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
+    """Find the row unless known, then probe the files not available yet: the ready recording
+    (with ``collect="all"``, every part ready: :meth:`RecordingWait.collected`), or None."""
+    target = wait.target
+    if wait.row is None and target.recording_id is not None:
+        try:
+            wait.note_row(hook.get_recording(target.recording_id))
+        except (VobizNotFoundError, UnusableRecordingError) as missing:
+            wait.note_row_missing(missing)
+    elif wait.row is None:
+        assert target.conference_name is not None and target.since is not None
+        wait.note_search(hook.find_conference_recording(target.conference_name, target.since, target.until))
+    for recording in wait.files_to_probe():
+        wait.note_file(recording, hook.recording_file_ready(recording))
+    return wait.ready()
+
+
+async def poll_async(
+    hook: VobizAsyncHook, wait: RecordingWait, shared: SharedRoomSearch | None = None
+) -> Recording | None:
+    """The same poll with the async hook; a room's window is looked up in ``shared`` (the list read
+    shared with the other waits in the triggerer) when given."""
+    target = wait.target
+    if wait.row is None and target.recording_id is not None:
+        try:
+            wait.note_row(await hook.get_recording(target.recording_id))
+        except (VobizNotFoundError, UnusableRecordingError) as missing:
+            wait.note_row_missing(missing)
+    elif wait.row is None:
+        assert target.conference_name is not None and target.since is not None
+        if shared is None:
+            search = await hook.find_conference_recording(target.conference_name, target.since, target.until)
+        else:
+            search = await shared.find_conference_recording(target.conference_name, target.since, target.until)
+        wait.note_search(search)
+    for recording in wait.files_to_probe():
+        wait.note_file(recording, await hook.recording_file_ready(recording))
+    return wait.ready()
+
+
+# -- pacing ----------------------------------------------------------------------------------------
+
+# The cap of an exponentially growing interval when none is given: ten minutes, or the interval itself.
+DEFAULT_MAX_POLL_INTERVAL = 600.0
+
+
+class FailureKind(str, Enum):
+    """What a failed poll means for the wait (docs/reliability.md)."""
+
+    FATAL = "fatal"
+    """Waiting cannot fix it (401/403, a deleted recording, bad input, another 4xx, a row asked for
+    by id with a field that does not parse): stop now."""
+    RATE_LIMITED = "rate_limited"
+    """Vobiz asked us to slow down (429): wait (as long as it asked), not a failure."""
+    TRANSIENT = "transient"
+    """May pass (5xx, transport failures, malformed answers): wait and count it against the budget."""
+
+
+def classify(error: VobizError) -> FailureKind:
+    """The kind of a poll's failure."""
+    if isinstance(error, VobizRateLimitError):
+        return FailureKind.RATE_LIMITED
+    # RecordingGoneError is a 404 for a row that had been seen; other 404s (a list) may pass.
+    if isinstance(error, (VobizAuthError, VobizClientError, VobizConfigError, RecordingGoneError)):
+        return FailureKind.FATAL
+    if isinstance(error, UnusableRecordingError) and not error.missing:
+        return FailureKind.FATAL  # the recording waited for by id has a field that does not parse
+    return FailureKind.TRANSIENT
+
+
+def asked_wait(error: VobizError) -> float:
+    """Seconds Vobiz asked to wait (``Retry-After``) with this error; 0 when it did not say."""
+    return float(getattr(error, "retry_after", None) or 0.0)
+
+
+class PollSchedule:
+    """The waits of one poll loop: the interval (growing by ``backoff`` per poll up to ``max_interval``),
+    stretched by ``Retry-After``, the budget of failed polls in a row, and the deadline. Every
+    outcome leads to a wait of at least the interval (never a tight loop). Pure: no clock, no sleep.
+
+    :param interval: seconds between polls.
+    :param backoff: factor the interval grows by after each poll; 1 keeps it constant.
+    :param max_interval: the longest interval; default ten minutes (or ``interval`` if longer).
+    :param max_failures: failed polls in a row after which the loop gives up.
+    :param deadline: seconds since the epoch after which no poll is made but a last one at the
+        deadline itself; None for a loop without an end.
+    """
+
+    def __init__(
+        self,
+        interval: float,
+        *,
+        backoff: float = 1.0,
+        max_interval: float | None = None,
+        max_failures: int = 5,
+        deadline: float | None = None,
+    ) -> None:
+        check_pacing(interval, backoff, max_interval, max_failures)
+        self.interval = float(interval)
+        self.backoff = float(backoff)
+        self.max_interval = max(self.interval, DEFAULT_MAX_POLL_INTERVAL if max_interval is None else max_interval)
+        self.max_failures = max_failures
+        self.deadline = deadline
+        self.failures = 0
+        self._upcoming = self.interval
+        self._last_poll_made = False
+
+    def _next(self) -> float:
+        wait = self._upcoming
+        self._upcoming = min(wait * self.backoff, self.max_interval)
+        return wait
+
+    def after_answer(self) -> float:
+        """The wait after a poll that got its answers (ready or not): the failure count starts again."""
+        self.failures = 0
+        return self._next()
+
+    def after_failure(self, error: VobizError) -> float:
+        """The wait after a failed poll.
+
+        :raises VobizError: ``error`` itself when it is fatal, :class:`PollingGaveUpError` when the budget is spent.
+        """
+        kind = classify(error)
+        if kind is FailureKind.FATAL:
+            raise error
+        if kind is FailureKind.TRANSIENT:
+            self.failures += 1
+            if self.failures >= self.max_failures:
+                raise PollingGaveUpError(
+                    f"gave up after {self.failures} failed polls in a row; the last: {error}",
+                    status_code=error.status_code,
+                    api_id=error.api_id,
+                ) from error
+        return max(self._next(), asked_wait(error))
+
+    def sleep_before_next_poll(self, wait: float, now: float) -> float | None:
+        """How long to sleep before the next poll, or None when the wait is over (the last poll,
+        at the deadline, has been made). A wait that reaches past the deadline is cut to end there."""
+        if self.deadline is None:
+            return wait
+        remaining = self.deadline - now
+        if self._last_poll_made or remaining <= 0:
+            return None
+        self._last_poll_made = wait >= remaining
+        return min(wait, remaining)
+
+
+# -- the trigger's one event -----------------------------------------------------------------------
+# {"status": "success", "recording": {...}} (with a "message" when the window held several
+# recordings, and with collect="all" "recordings": every part, oldest first),
+# {"status": "timeout", "message": ...} or {"status": "error", "message": ...}.
+
+
+class WaitStatus(str, Enum):
+    """How a deferred wait ended."""
+
+    SUCCESS = "success"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+def success_event(
+    recording: Recording, note: str | None = None, parts: list[Recording] | None = None
+) -> dict[str, Any]:
+    event: dict[str, Any] = {"status": WaitStatus.SUCCESS.value, "recording": recording.to_dict()}
+    if note:
+        event["message"] = note
+    if parts:
+        event["recordings"] = [part.to_dict() for part in parts]
+    return event
+
+
+def timeout_event(message: str) -> dict[str, Any]:
+    return {"status": WaitStatus.TIMEOUT.value, "message": message}
+
+
+def error_event(message: str) -> dict[str, Any]:
+    return {"status": WaitStatus.ERROR.value, "message": message}
+
+
+@dataclass(frozen=True)
+class WaitOutcome:
+    """A validated event: the status, the recording (success) and the message (timeout, error; for a
+    success, what to know about the choice, or empty)."""
+
+    status: WaitStatus
+    recording: Recording | None = None
+    message: str = ""
+    recordings: tuple[Recording, ...] | None = None  # collect="all": every part, oldest first
+
+
+def read_event(event: Any) -> WaitOutcome:
+    """Validate a trigger event; :class:`UnreadableEventError` says what is wrong with it."""
+    if not isinstance(event, Mapping):
+        raise UnreadableEventError(f"the trigger event must be a dict, got {type(event).__name__}: {event!r:.200}")
+    try:
+        status = WaitStatus(event.get("status"))
+    except ValueError:
+        known = ", ".join(repr(s.value) for s in WaitStatus)
+        raise UnreadableEventError(
+            f"the trigger event's status must be one of {known}, got {event.get('status')!r}"
+        ) from None
+    if status is not WaitStatus.SUCCESS:
+        message = event.get("message")
+        if not isinstance(message, str) or not message:
+            raise UnreadableEventError(f"the {status.value} event must carry a message, got {message!r:.200}")
+        return WaitOutcome(status, message=message)
+    data, note, parts = event.get("recording"), event.get("message") or "", event.get("recordings")
+    if not isinstance(data, Mapping):
+        raise UnreadableEventError(f"a success event must carry the recording as a dict, got {data!r:.200}")
+    if not isinstance(note, str):
+        raise UnreadableEventError(f"a success event's message must be text, got {note!r:.200}")
+    if parts is not None and (not isinstance(parts, list) or not all(isinstance(p, Mapping) for p in parts)):
+        raise UnreadableEventError(f"a success event's recordings must be a list of dicts, got {parts!r:.200}")
+    try:
+        recordings = None if parts is None else tuple(Recording.from_dict(part) for part in parts)
+        return WaitOutcome(status, recording=Recording.from_dict(data), message=note, recordings=recordings)
+    except (KeyError, TypeError, ValueError) as err:
+        raise UnreadableEventError(f"the success event's recording cannot be read: {err!r}") from None
