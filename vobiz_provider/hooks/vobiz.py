@@ -477,12 +477,9 @@ class VobizHook(_VobizHookBase, HttpHook):
         request = api.download(url)
         transfer = ResumableTransfer(sink, request.description, expected_size=expected_size)
         self.get_settings()  # the policy is built with the settings
-        try:
-            for attempt in self.policy.retrying(request, self.log):
-                with attempt:
-                    self._download_once(request, transfer, chunk_size, on_progress)
-        finally:
-            transfer.close()  # stops the hashing thread, on errors too
+        for attempt in self.policy.retrying(request, self.log):
+            with attempt:
+                self._download_once(request, transfer, chunk_size, on_progress)
         return transfer.result()
 
     def _download_once(
