@@ -78,7 +78,7 @@ MIN_REQUEST_TIMEOUT_S = 0.5
 
 class _VobizHookBase:
     """What both hooks share: the connection's name and type, the caller's options, and the
-    settings and retry policy, read once per hook (the triggerer's shared account reads them again
+    connection's settings, read once per hook (the triggerer's shared account reads them again
     with ``read_settings()``)."""
 
     conn_name_attr = "vobiz_conn_id"
@@ -99,7 +99,6 @@ class _VobizHookBase:
         self.options = HookOptions(timeout, max_retries, retry_backoff)
         self.deadline: float | None = None
         self._settings: VobizSettings | None = None
-        self._policy: RetryPolicy | None = None
         self.skipped_rows = SkippedRows()  # the list's unusable rows, warned about once per hook
 
     def _use_connection(self, conn: ConnectionLike, extra: Mapping[str, Any] | None = None) -> VobizSettings:
@@ -107,7 +106,6 @@ class _VobizHookBase:
 
     def _use_settings(self, settings: VobizSettings) -> VobizSettings:
         self._settings = settings
-        self._policy = RetryPolicy(max_retries=settings.max_retries, backoff=self.options.retry_backoff)
         return settings
 
     def set_deadline(self, deadline: float | None) -> None:
@@ -121,12 +119,9 @@ class _VobizHookBase:
             return settings.timeout
         return min(settings.timeout, max(self.deadline - time.time(), MIN_REQUEST_TIMEOUT_S))
 
-    @property
-    def policy(self) -> RetryPolicy:
-        """The retry policy, built with the settings."""
-        if self._policy is None:
-            raise RuntimeError("the hook's settings must be read first (get_settings())")
-        return self._policy
+    def retry_policy(self, settings: VobizSettings) -> RetryPolicy:
+        """The retries of a request under ``settings``: its budget, with the caller's backoff."""
+        return RetryPolicy(max_retries=settings.max_retries, backoff=self.options.retry_backoff)
 
 
 def recording_url(recording: Recording | str) -> str:
@@ -249,8 +244,9 @@ class VobizHook(_VobizHookBase, HttpHook):
         extras are never turned into headers; ``headers`` go on each ``run()`` request, not the session.
         """
         settings = self.get_settings()
+        # The two attributes HttpHook.run() reads after calling get_conn(): its URLs' base, and the
+        # options it hands to run_and_check().
         self.base_url = f"{settings.base_url}/api/v1"
-        self._base_url_initialized = True
         self.merged_extra = {"timeout": self.request_timeout(settings), **(extra_options or {})}
         if self._session is None:
             session = ScopedSession(settings)
@@ -268,9 +264,11 @@ class VobizHook(_VobizHookBase, HttpHook):
 
     # -- transport ----------------------------------------------------------------------------------
 
-    def _open(self, request: ApiRequest, headers: Mapping[str, str] | None = None) -> requests.Response:
+    def _open(
+        self, request: ApiRequest, settings: VobizSettings, headers: Mapping[str, str] | None = None
+    ) -> requests.Response:
         """Send ``request``, following redirects hop by hop; the answer is streamed (close it)."""
-        session, settings = self.get_conn(), self.get_settings()
+        session = self.get_conn()
         hop = first_hop(settings, request, headers)
         while True:
             try:
@@ -294,9 +292,9 @@ class VobizHook(_VobizHookBase, HttpHook):
             response.close()
             hop = following
 
-    def _send(self, request: ApiRequest, *, whole_body: bool = True) -> ApiReply:
+    def _send(self, request: ApiRequest, settings: VobizSettings, *, whole_body: bool = True) -> ApiReply:
         """One exchange, read into an :class:`ApiReply` (a probe reads no file body)."""
-        with self._open(request) as response:
+        with self._open(request, settings) as response:
             limit = body_limit(response.status_code, whole_body=whole_body)
             try:
                 body = response.content if limit is None else response.raw.read(limit, decode_content=True)
@@ -304,11 +302,12 @@ class VobizHook(_VobizHookBase, HttpHook):
                 raise transport_failure(request, err, sent=True) from None
             return ApiReply(response.status_code, lower_headers(response.headers), body, response.url)
 
-    def _call(self, request: ApiRequest) -> ApiReply:
+    def _call(self, request: ApiRequest, settings: VobizSettings | None = None) -> ApiReply:
         """Send ``request`` under the retry policy and raise the typed error of a failed answer."""
-        for attempt in self.policy.retrying(request, self.log):
+        settings = settings or self.get_settings()
+        for attempt in self.retry_policy(settings).retrying(request, self.log):
             with attempt:
-                reply = self._send(request)
+                reply = self._send(request, settings)
                 raise_for_reply(request, reply)
         return reply
 
@@ -447,10 +446,10 @@ class VobizHook(_VobizHookBase, HttpHook):
         return False
 
     def _probe(self, probe: ApiRequest) -> FileState:
-        settings = self.get_settings()  # the policy is built with the settings
-        for attempt in self.policy.retrying(probe, self.log):
+        settings = self.get_settings()
+        for attempt in self.retry_policy(settings).retrying(probe, self.log):
             with attempt:
-                reply = self._send(probe, whole_body=False)
+                reply = self._send(probe, settings, whole_body=False)
                 state = file_state(probe, reply, credentialed=bool(credentials_for(settings, reply.url)))
         return state
 
@@ -476,28 +475,29 @@ class VobizHook(_VobizHookBase, HttpHook):
         """
         request = api.download(url)
         transfer = ResumableTransfer(sink, request.description, expected_size=expected_size)
-        self.get_settings()  # the policy is built with the settings
-        for attempt in self.policy.retrying(request, self.log):
+        settings = self.get_settings()
+        for attempt in self.retry_policy(settings).retrying(request, self.log):
             with attempt:
-                self._download_once(request, transfer, chunk_size, on_progress)
+                self._download_once(request, settings, transfer, chunk_size, on_progress)
         return transfer.result()
 
     def _download_once(
         self,
         request: ApiRequest,
+        settings: VobizSettings,
         transfer: ResumableTransfer,
         chunk_size: int,
         on_progress: Callable[[int, int | None], None] | None,
     ) -> None:
         """One response's worth of the file, from where the transfer stands."""
-        with self._open(request, transfer.range_header()) as response:
+        with self._open(request, settings, transfer.range_header()) as response:
             if response.status_code >= 300:
                 try:
                     error_body = response.raw.read(body_limit(response.status_code, whole_body=False))
                 except _BODY_READ_ERRORS as err:
                     raise transport_failure(request, err, sent=True) from None
                 reply = ApiReply(response.status_code, lower_headers(response.headers), error_body, response.url)
-                credentialed = bool(credentials_for(self.get_settings(), response.url))
+                credentialed = bool(credentials_for(settings, response.url))
                 raise_unless_file(request, reply, credentialed=credentialed)
             transfer.begin(response.status_code, lower_headers(response.headers))
             try:
@@ -516,10 +516,9 @@ class VobizHook(_VobizHookBase, HttpHook):
         try:
             settings = self.get_settings()
             request = api.account_check(settings.auth_id)
-            self._use_settings(
-                replace(settings, timeout=min(settings.timeout, TEST_CONNECTION_TIMEOUT_S), max_retries=0)
+            self._call(
+                request, replace(settings, timeout=min(settings.timeout, TEST_CONNECTION_TIMEOUT_S), max_retries=0)
             )
-            self._call(request)
         except VobizError as err:
             return False, str(err)
         return True, f"Connected to Vobiz at {settings.base_url} as {settings.auth_id}"
@@ -614,9 +613,9 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
 
     # -- transport ----------------------------------------------------------------------------------
 
-    async def _send(self, request: ApiRequest, *, whole_body: bool = True) -> ApiReply:
+    async def _send(self, request: ApiRequest, settings: VobizSettings, *, whole_body: bool = True) -> ApiReply:
         """One exchange, redirects followed hop by hop, read into an :class:`ApiReply` (a probe reads no file body)."""
-        session, settings = await self._get_session(), await self.get_settings()
+        session = await self._get_session()
         hop = first_hop(settings, request)
         while True:
             seconds = self.request_timeout(settings)
@@ -656,9 +655,10 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
 
     async def _call(self, request: ApiRequest) -> ApiReply:
         """Send ``request`` under the retry policy and raise the typed error of a failed answer."""
-        async for attempt in self.policy.async_retrying(request, self.log):
+        settings = await self.get_settings()
+        async for attempt in self.retry_policy(settings).async_retrying(request, self.log):
             with attempt:
-                reply = await self._send(request)
+                reply = await self._send(request, settings)
                 raise_for_reply(request, reply)
         return reply
 
@@ -717,9 +717,9 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         return False
 
     async def _probe(self, probe: ApiRequest) -> FileState:
-        settings = await self.get_settings()  # the policy is built with the settings
-        async for attempt in self.policy.async_retrying(probe, self.log):
+        settings = await self.get_settings()
+        async for attempt in self.retry_policy(settings).async_retrying(probe, self.log):
             with attempt:
-                reply = await self._send(probe, whole_body=False)
+                reply = await self._send(probe, settings, whole_body=False)
                 state = file_state(probe, reply, credentialed=bool(credentials_for(settings, reply.url)))
         return state
