@@ -1,16 +1,11 @@
 """The Vobiz hooks: ``VobizHook`` (requests, on the worker) and ``VobizAsyncHook`` (aiohttp, in the
-triggerer), side by side and in the same shape.
+triggerer), side by side and in the same shape. They only move bytes: what a request is and what a
+reply means are in :mod:`~vobiz_provider.hooks.api`, the connection and the rules of sending on it
+(credentials, redirects, retries) in :mod:`~vobiz_provider.hooks.connection`, the paging of the
+list in :mod:`~vobiz_provider.hooks.listing`. See docs/architecture.md.
 
-Every decision is made once, in plain functions both hooks call: what a request is
-(:mod:`~vobiz_provider.hooks.api`), where the credentials may go and how a redirect is followed
-and a failure retried (:mod:`~vobiz_provider.hooks.policy`), what an answer means
-(:mod:`~vobiz_provider.hooks.answers`), and how the list is paged (:mod:`~vobiz_provider.hooks.listing`).
-The hooks only move bytes.
-
-``VobizHook`` is the http provider's ``HttpHook``, so importing this module imports the http
-provider's hook module, and with it aiohttp, on the worker too (a stop or a download loads it).
-DAG files never import this module at parse time: the operators and the sensor import it inside
-the methods that run a task.
+Importing this module imports the http provider's hook module, and with it aiohttp; DAG files
+never import it at parse time (the operators and the sensor import it when a task runs).
 """
 
 from __future__ import annotations
@@ -43,8 +38,9 @@ from vobiz_provider.exceptions import (
     VobizNotFoundError,
 )
 from vobiz_provider.hooks import api
-from vobiz_provider.hooks.answers import (
+from vobiz_provider.hooks.api import (
     ApiReply,
+    ApiRequest,
     FileState,
     RecordingPage,
     already_recording,
@@ -59,10 +55,17 @@ from vobiz_provider.hooks.answers import (
     raise_for_reply,
     raise_unless_file,
 )
-from vobiz_provider.hooks.api import ApiRequest
+from vobiz_provider.hooks.connection import (
+    ConnectionLike,
+    HookOptions,
+    RetryPolicy,
+    VobizSettings,
+    credentials_for,
+    first_hop,
+    next_hop,
+    transport_failure,
+)
 from vobiz_provider.hooks.listing import RecordingIndex, RecordingPages, RecordingSearch, SkippedRows
-from vobiz_provider.hooks.policy import RetryPolicy, credentials_for, first_hop, next_hop, transport_failure
-from vobiz_provider.hooks.settings import ConnectionLike, HookOptions, VobizSettings
 from vobiz_provider.hooks.transfer import ResumableTransfer
 from vobiz_provider.models import FileTransfer, Recording, RecordingStarted, RecordingStopped, StopStatus
 
@@ -135,7 +138,7 @@ def recording_url(recording: Recording | str) -> str:
 
 class ScopedCredentials(AuthBase):
     """``requests`` auth for the first leg of a request: the Vobiz headers where the policy allows
-    them (:func:`~vobiz_provider.hooks.policy.credentials_for`), none elsewhere.
+    them (:func:`~vobiz_provider.hooks.connection.credentials_for`), none elsewhere.
 
     :param settings: the connection.
     """
@@ -184,21 +187,14 @@ class ScopedSession(requests.Session):
 
 
 class VobizHook(_VobizHookBase, HttpHook):
-    """Talk to the Vobiz REST API with an Airflow connection of type ``vobiz``.
+    """Talk to the Vobiz REST API with an Airflow connection of type ``vobiz`` (docs/deployment.md, "The connection").
 
-    Login is the Auth ID, password the Auth Token, host the API base URL (default
-    ``https://api.vobiz.ai``); extras ``timeout``, ``max_retries``, ``auth_hosts`` and ``proxy``
-    (without it, the environment's ``HTTPS_PROXY``/``NO_PROXY`` apply). One
-    ``requests.Session`` per hook; every request has a timeout, retries follow one policy shared
-    with :class:`VobizAsyncHook`, and the credentials go only to the API host and ``auth_hosts``,
-    checked again on every redirect hop. :meth:`call` reaches any Vobiz endpoint the same way.
-
-    Built on the http provider's ``HttpHook``: ``run("Account/{auth_id}/Recording/")`` (endpoints
-    below ``{host}/api/v1/``), ``run_and_check()`` and ``run_with_advanced_retry()`` work, on the
-    same session, with the same scoped credentials (a redirect re-decides them per hop), the
-    connection's timeout and proxy; the provider's extras never become headers. Those methods keep
-    ``HttpHook``'s own redirect and retry rules; the typed methods here follow the provider's policy.
-    Importing this module imports the http provider's hook module, and with it aiohttp.
+    One ``requests.Session`` per hook; every request has a timeout, retries follow the policy
+    shared with :class:`VobizAsyncHook`, and the credentials go only to the API host and
+    ``auth_hosts``, decided again on every redirect hop. :meth:`call` reaches any Vobiz endpoint.
+    ``HttpHook``'s ``run("Account/{auth_id}/Recording/")`` (below ``{host}/api/v1/``),
+    ``run_and_check()`` and ``run_with_advanced_retry()`` work on the same session with the same
+    credential rule, keeping ``HttpHook``'s redirect and retry rules (docs/architecture.md).
 
     :param vobiz_conn_id: the Airflow connection id.
     :param timeout: seconds per request; overrides the connection's extra.
@@ -435,9 +431,9 @@ class VobizHook(_VobizHookBase, HttpHook):
         return index
 
     def recording_file_ready(self, recording: Recording | str) -> bool:
-        """Whether the file answers (HEAD, else a one-byte ranged GET), following redirects.
+        """Whether the file is available (HEAD, else a one-byte ranged GET), following redirects.
 
-        404 means not yet; 401/403 raise.
+        HTTP 404 means not yet; 401/403 raise (docs/vobiz-api-quirks.md, "Presigned storage").
         """
         for probe in api.file_probes(recording_url(recording)):
             state = self._probe(probe)
@@ -512,7 +508,7 @@ class VobizHook(_VobizHookBase, HttpHook):
     def test_connection(self) -> tuple[bool, str]:
         """A read-only request (list one recording): one attempt, at most
         :data:`~vobiz_provider.constants.TEST_CONNECTION_TIMEOUT_S` seconds, so the UI's Test button
-        answers at once. Never changes anything, never shows the token."""
+        shows a result at once. Never changes anything, never shows the token."""
         try:
             settings = self.get_settings()
             request = api.account_check(settings.auth_id)
@@ -709,7 +705,7 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         return index
 
     async def recording_file_ready(self, recording: Recording | str) -> bool:
-        """Whether the file answers (HEAD, else a one-byte ranged GET); 404 means not yet."""
+        """Whether the file is available (HEAD, else a one-byte ranged GET); HTTP 404 means not yet."""
         for probe in api.file_probes(recording_url(recording)):
             state = await self._probe(probe)
             if state is not FileState.PROBE_REFUSED:
