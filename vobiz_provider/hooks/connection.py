@@ -136,8 +136,15 @@ class VobizSettings:
             extra = conn.extra_dejson
         if not isinstance(extra, Mapping):
             raise fail("extra", "must be a JSON object")
-        per_host = _count(extra, "max_connections_per_host", DEFAULT_MAX_CONNECTIONS_PER_HOST, fail)
-        in_all = _count(extra, "max_connections", DEFAULT_MAX_CONNECTIONS, fail)
+        per_host = _whole(
+            extra.get("max_connections_per_host"),
+            "max_connections_per_host",
+            DEFAULT_MAX_CONNECTIONS_PER_HOST,
+            1,
+            1000,
+            fail,
+        )
+        in_all = _whole(extra.get("max_connections"), "max_connections", DEFAULT_MAX_CONNECTIONS, 1, 1000, fail)
         if in_all < per_host:
             raise fail("extra 'max_connections'", f"({in_all}) must be at least max_connections_per_host ({per_host})")
         return cls(
@@ -145,8 +152,15 @@ class VobizSettings:
             base_url=_base_url(conn.host, conn.port, fail),
             auth_id=auth_id,
             auth_token=token,
-            timeout=_timeout(extra.get("timeout") if timeout is None else timeout, fail),
-            max_retries=_max_retries(extra.get("max_retries") if max_retries is None else max_retries, fail),
+            timeout=_seconds(extra.get("timeout") if timeout is None else timeout, "timeout", DEFAULT_TIMEOUT, fail),
+            max_retries=_whole(
+                extra.get("max_retries") if max_retries is None else max_retries,
+                "max_retries",
+                DEFAULT_MAX_RETRIES,
+                0,
+                100,
+                fail,
+            ),
             auth_hosts=_auth_hosts(extra.get("auth_hosts"), fail),
             proxy=_proxy(extra.get("proxy"), fail),
             max_connections_per_host=per_host,
@@ -167,10 +181,6 @@ class HookOptions:
     timeout: float | None = None
     max_retries: int | None = None
     retry_backoff: float = 1.0
-
-    def settings(self, conn: ConnectionLike, extra: Mapping[str, Any] | None = None) -> VobizSettings:
-        """The connection, validated, with these options applied (``extra``: when already read)."""
-        return VobizSettings.from_connection(conn, timeout=self.timeout, max_retries=self.max_retries, extra=extra)
 
 
 class _Fail(Protocol):
@@ -194,10 +204,6 @@ def _base_url(host: str | None, port: int | None, fail: _Fail) -> str:
     return f"{parts.scheme}://{netloc}"
 
 
-def _timeout(value: Any, fail: _Fail) -> float:
-    return _seconds(value, "timeout", DEFAULT_TIMEOUT, fail)
-
-
 def _seconds(value: Any, name: str, default: float, fail: _Fail) -> float:
     if value is None or value == "":
         return default
@@ -208,15 +214,6 @@ def _seconds(value: Any, name: str, default: float, fail: _Fail) -> float:
     if isinstance(value, bool) or not 0 < seconds <= 3600:
         raise fail(f"extra {name!r}", f"must be between 0 and 3600 seconds, got {value!r}")
     return seconds
-
-
-def _max_retries(value: Any, fail: _Fail) -> int:
-    return _whole(value, "max_retries", DEFAULT_MAX_RETRIES, 0, 100, fail)
-
-
-def _count(extra: Mapping[str, Any], name: str, default: int, fail: _Fail) -> int:
-    """A number of connections: a whole number from 1 to 1,000."""
-    return _whole(extra.get(name), name, default, 1, 1000, fail)
 
 
 def _whole(value: Any, name: str, default: int, least: int, most: int, fail: _Fail) -> int:

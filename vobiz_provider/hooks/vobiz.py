@@ -105,11 +105,12 @@ class _VobizHookBase:
         self.skipped_rows = SkippedRows()  # the list's unusable rows, warned about once per hook
 
     def _use_connection(self, conn: ConnectionLike, extra: Mapping[str, Any] | None = None) -> VobizSettings:
-        return self._use_settings(self.options.settings(conn, extra))
-
-    def _use_settings(self, settings: VobizSettings) -> VobizSettings:
-        self._settings = settings
-        return settings
+        """Validate ``conn`` with the caller's options (``extra``: when already read); later requests use it."""
+        options = self.options
+        self._settings = VobizSettings.from_connection(
+            conn, timeout=options.timeout, max_retries=options.max_retries, extra=extra
+        )
+        return self._settings
 
     def set_deadline(self, deadline: float | None) -> None:
         """Bound every later request by ``deadline`` (seconds since the epoch): its timeout is the
@@ -154,14 +155,9 @@ class ScopedCredentials(AuthBase):
         return request
 
 
-class _DecidedPerHop(AuthBase):
-    """The typed methods' legs carry the policy's decision already (``first_hop``/``next_hop``)."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
-
-
-_DECIDED_PER_HOP = _DecidedPerHop()
+def _decided_per_hop(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """``requests`` auth for the typed methods' legs: they carry ``first_hop``/``next_hop``'s decision already."""
+    return request
 
 
 class ScopedSession(requests.Session):
@@ -277,7 +273,7 @@ class VobizHook(_VobizHookBase, HttpHook):
                     timeout=self.request_timeout(settings),
                     allow_redirects=False,
                     stream=True,
-                    auth=_DECIDED_PER_HOP,
+                    auth=_decided_per_hop,
                     proxies=settings.proxies,
                 )
             except requests.RequestException as err:
