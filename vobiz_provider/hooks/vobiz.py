@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from contextlib import aclosing
 from dataclasses import replace
 from datetime import datetime
+from functools import cached_property
 from types import TracebackType
 from typing import Any, BinaryIO
 
@@ -102,7 +103,6 @@ class _VobizHookBase:
         self.options = HookOptions(timeout, max_retries, retry_backoff)
         self.deadline: float | None = None
         self._settings: VobizSettings | None = None
-        self.skipped_rows = SkippedRows()  # the list's unusable rows, warned about once per hook
 
     def _use_connection(self, conn: ConnectionLike, extra: Mapping[str, Any] | None = None) -> VobizSettings:
         """Validate ``conn`` with the caller's options (``extra``: when already read); later requests use it."""
@@ -111,6 +111,11 @@ class _VobizHookBase:
             conn, timeout=options.timeout, max_retries=options.max_retries, extra=extra
         )
         return self._settings
+
+    @cached_property
+    def skipped_rows(self) -> SkippedRows:
+        """The list's unusable rows, warned about once per hook (made on the first read of the list)."""
+        return SkippedRows()
 
     def set_deadline(self, deadline: float | None) -> None:
         """Bound every later request by ``deadline`` (seconds since the epoch): its timeout is the
