@@ -68,7 +68,7 @@ class ApiRequest:
     :param body: JSON body, if any.
     :param idempotent: whether replaying it after an unknown outcome is safe.
     :param headers: headers of this request besides the session's and the credentials.
-    :param json_answer: Vobiz always answers it with JSON: a 2xx whose body is not JSON was cut
+    :param json_reply: Vobiz always replies to it with JSON: a 2xx whose body is not JSON was cut
         short and is retried like a 503 (idempotent requests only).
     """
 
@@ -79,7 +79,7 @@ class ApiRequest:
     body: Mapping[str, Any] | None = None
     idempotent: bool = True
     headers: Mapping[str, str] = field(default_factory=dict)
-    json_answer: bool = False
+    json_reply: bool = False
 
     def url(self, base_url: str) -> str:
         """The absolute URL: a file's URL as given, an API path below ``base_url``."""
@@ -128,7 +128,7 @@ def stop_recording(auth_id: str, conference_name: str) -> ApiRequest:
 
 
 def list_conferences(auth_id: str) -> ApiRequest:
-    return ApiRequest("GET", account_path(auth_id, "Conference"), "list live conferences", json_answer=True)
+    return ApiRequest("GET", account_path(auth_id, "Conference"), "list live conferences", json_reply=True)
 
 
 def get_conference(auth_id: str, conference_name: str) -> ApiRequest:
@@ -136,13 +136,13 @@ def get_conference(auth_id: str, conference_name: str) -> ApiRequest:
         "GET",
         account_path(auth_id, "Conference", segment(conference_name, field="conference_name")),
         f"get conference {conference_name!r}",
-        json_answer=True,
+        json_reply=True,
     )
 
 
 def list_recordings(auth_id: str, params: Mapping[str, str | int]) -> ApiRequest:
     return ApiRequest(
-        "GET", account_path(auth_id, "Recording"), "list recordings", params=dict(params), json_answer=True
+        "GET", account_path(auth_id, "Recording"), "list recordings", params=dict(params), json_reply=True
     )
 
 
@@ -151,7 +151,7 @@ def get_recording(auth_id: str, recording_id: str) -> ApiRequest:
         "GET",
         account_path(auth_id, "Recording", segment(recording_id, field="recording_id")),
         f"get recording {recording_id!r}",
-        json_answer=True,
+        json_reply=True,
     )
 
 
@@ -196,7 +196,7 @@ _NOT_JSON = object()
 
 @dataclass(frozen=True)
 class ApiReply:
-    """A complete answer: status, headers (lower-cased names) and body bytes."""
+    """A complete reply: status, headers (lower-cased names) and body bytes."""
 
     status: int
     headers: Mapping[str, str]
@@ -256,14 +256,14 @@ def lower_headers(headers: Any) -> dict[str, str]:
 
 
 def body_limit(status: int, *, whole_body: bool) -> int | None:
-    """How much of an answer's body to read: all of it (None), an error's first bytes, or nothing
+    """How much of a reply's body to read: all of it (None), an error's first bytes, or nothing
     (a probe that succeeded: its body is the file)."""
     if status >= 300:
         return ERROR_BODY_LIMIT
     return None if whole_body else 0
 
 
-# -- failed answers --------------------------------------------------------------------------------
+# -- failed replies --------------------------------------------------------------------------------
 
 
 def api_id_of(data: Any) -> str | None:
@@ -315,7 +315,7 @@ def retry_after_seconds(headers: Mapping[str, str], body: Any = None) -> float |
 
 
 def raise_for_reply(request: ApiRequest, reply: ApiReply, *, credentialed: bool = True) -> None:
-    """Raise the typed error an answer of 400 or more stands for; a 2xx/3xx passes.
+    """Raise the typed error of an HTTP 400 or above; a 2xx/3xx passes.
 
     :param credentialed: whether the answering host (the last hop, ``reply.url``) was sent the
         credentials; a 401/403 from a host that was not cannot be the token's fault.
@@ -328,7 +328,7 @@ def raise_for_reply(request: ApiRequest, reply: ApiReply, *, credentialed: bool 
             "(a proxy's or load balancer's maintenance page?)",
             status_code=status,
         )
-    if status < 300 and request.json_answer and not reply.is_json:
+    if status < 300 and request.json_reply and not reply.is_json:
         # A body cut short (a connection dropped mid-answer) or empty: the same GET may answer whole.
         raise VobizUnavailableError(
             f"{request.description}: Vobiz answered {status} with a body that is not JSON "
