@@ -5,9 +5,10 @@ Targets (issue 15), for a 100 MiB and a 1 GiB WAV file over loopback:
 - CPU seconds per GiB of the operator's full path (download, staging file, sha256, fsync,
   format sniff, duration with mutagen, atomic placement) at most 1.2x those of the script a
   careful user would otherwise write: ``curl -o FILE`` followed by ``openssl dgst -sha256 FILE``;
-- wall throughput at least 1.0x that script's (and, as context, against the same script followed
-  by ``sync FILE``: the operator fsyncs the file before placing it, the script does not);
 - peak memory growth flat: at 1 GiB at most 2 MB more than at 100 MiB.
+
+Wall throughput is reported in the notes, with no target: over a real link to Vobiz the network
+sets the pace, not hashing or writing (issue 22, docs/performance.md).
 
 A separate process serves the files from disk with ``sendfile`` and checks the auth headers.
 The script and the operator take turns, the operator in a fresh process each time, timed around
@@ -40,7 +41,6 @@ from benchmarks.procs import Server, child_env, run_child, wait_at_gate
 from benchmarks.report import GIB, MB, MIB, Table, at_most, compared
 
 CPU_TARGET_RATIO = 1.20
-WALL_TARGET_RATIO = 1.00
 FLAT_BYTES = 2 * MB
 CHUNK_SIZE = 1024 * 1024  # the operator's default chunk
 AUTH_ID, AUTH_TOKEN = "MA_BENCH0001", "bench-token-0001"
@@ -81,16 +81,13 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def script(url: str, dest: Path, size: int, sha256: str, *, durable: bool = False) -> tuple[float, float]:
-    """``curl -o dest`` then ``openssl dgst -sha256 dest`` (then ``sync dest``, the file's fsync, when
-    ``durable``): wall seconds and CPU seconds of them all."""
+def script(url: str, dest: Path, size: int, sha256: str) -> tuple[float, float]:
+    """``curl -o dest`` then ``openssl dgst -sha256 dest``: wall seconds and CPU seconds of both."""
     headers = ["-H", f"X-Auth-ID: {AUTH_ID}", "-H", f"X-Auth-Token: {AUTH_TOKEN}"]
     cpu, started = _children_cpu(), time.perf_counter()
     curl = ["curl", "-s", "-f", "-o", str(dest), *headers, url]
     subprocess.run(curl, check=True, capture_output=True, timeout=300)
     digest = subprocess.run(["openssl", "dgst", "-sha256", str(dest)], check=True, capture_output=True, text=True)
-    if durable:
-        subprocess.run(["sync", str(dest)], check=True, timeout=300)
     wall, used = time.perf_counter() - started, _children_cpu() - cpu
     if dest.stat().st_size != size or not digest.stdout.strip().endswith(sha256):
         raise RuntimeError(f"curl + openssl got different bytes: {digest.stdout.strip()}")
@@ -156,17 +153,17 @@ def run(quick: bool, workdir: Path) -> Table:
                 name, label = f"{size // MIB}mib.wav", f"{size // MIB:,} MiB"
                 sha256 = make_wav(files / name, size)
                 url = f"{base}/files/{name}"
-                samples: dict[str, list[tuple[float, float]]] = {"script": [], "durable": [], "operator": []}
+                samples: dict[str, list[tuple[float, float]]] = {"script": [], "operator": []}
                 growth = 0
                 # Each measured download starts right after the previous one's file is deleted (see above).
                 previous = out / "warm-up.wav"
                 script(url, previous, size, sha256)
                 for repeat in range(repeats):
-                    for way in ("script", "durable", "operator")[:: 1 if repeat % 2 == 0 else -1]:
+                    for way in ("script", "operator")[:: 1 if repeat % 2 == 0 else -1]:
                         dest = out / f"{way}-{repeat}.wav"
                         if way != "operator":
                             previous.unlink()
-                            samples[way].append(script(url, dest, size, sha256, durable=way == "durable"))
+                            samples[way].append(script(url, dest, size, sha256))
                         else:
                             warmup = {
                                 "warmup": f"{base}/files/warmup.wav",
@@ -227,27 +224,4 @@ def _rows(table: Table, label: str, size: int, samples: dict[str, list[tuple[flo
     script_cpu = min(cpu for _, cpu in samples["script"]) / gib
     table.add(
         compared(f"CPU s per GiB, {label}", ours_cpu, script_cpu, "curl+openssl", "s", at_most_ratio=CPU_TARGET_RATIO)
-    )
-    ours_rate = size / MB / min(wall for wall, _ in samples["operator"])
-    script_rate = size / MB / min(wall for wall, _ in samples["script"])
-    table.add(
-        compared(
-            f"wall throughput, {label}",
-            ours_rate,
-            script_rate,
-            "curl+openssl",
-            "MB/s",
-            at_least_ratio=WALL_TARGET_RATIO,
-        )
-    )
-    # Context: the operator fsyncs the file before placing it; the script above does not.
-    durable_rate = size / MB / min(wall for wall, _ in samples["durable"])
-    table.add(
-        compared(
-            f"wall throughput, {label}, against a script that also fsyncs",
-            ours_rate,
-            durable_rate,
-            "curl+openssl+sync FILE",
-            "MB/s",
-        )
     )

@@ -120,7 +120,6 @@ def compared(
     unit: str,
     *,
     at_most_ratio: float | None = None,
-    at_least_ratio: float | None = None,
     note: str = "",
 ) -> Row:
     """A row compared with a baseline measured in the same run: value / baseline against a ratio target."""
@@ -129,8 +128,6 @@ def compared(
     target = ""
     if at_most_ratio is not None:
         passed, target = ratio <= at_most_ratio, f"<= {at_most_ratio:.2f}x"
-    elif at_least_ratio is not None:
-        passed, target = ratio >= at_least_ratio, f">= {at_least_ratio:.2f}x"
     return Row(name, value, unit, baseline, baseline_of, ratio, target, passed, note)
 
 

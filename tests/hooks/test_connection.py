@@ -11,7 +11,7 @@ from airflow.models.connection import Connection
 from tests.hooks.support import api_requests
 from vobiz_provider import __version__
 from vobiz_provider.exceptions import VobizAuthError, VobizConfigError, VobizConnectionError
-from vobiz_provider.hooks.settings import VobizSettings
+from vobiz_provider.hooks.connection import VobizSettings
 
 GOOD = {"conn_type": "vobiz", "login": "MA_X", "password": "secret-token", "host": "http://127.0.0.1:1"}
 
@@ -207,7 +207,7 @@ def test_token_appears_in_no_message_and_no_log(vobiz_fake, use_connection, make
 
 def test_provider_info_registers_the_connection_type():
     from vobiz_provider.get_provider_info import get_provider_info
-    from vobiz_provider.hooks.settings import PROVIDER_EXTRAS
+    from vobiz_provider.hooks.connection import PROVIDER_EXTRAS
     from vobiz_provider.hooks.vobiz import VobizHook
 
     (conn_type,) = get_provider_info()["connection-types"]

@@ -9,8 +9,7 @@ import pytest
 
 from tests.hooks.support import api_requests
 from vobiz_provider.exceptions import VobizAuthError, VobizUnavailableError
-from vobiz_provider.hooks.policy import credentials_for
-from vobiz_provider.hooks.settings import VobizSettings
+from vobiz_provider.hooks.connection import VobizSettings, credentials_for
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.models import StopStatus
 

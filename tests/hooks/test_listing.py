@@ -201,7 +201,6 @@ def test_paging_has_a_hard_cap_with_a_clear_error(vobiz_fake, make_hook):
 
     _fill(vobiz_fake, 30, datetime.now(timezone.utc))
     hook = make_hook("sync").hook
-    hook.get_settings()
     pages = RecordingPages(vobiz_fake.auth_id, {}, page_size=5, max_pages=3)
 
     with pytest.raises(VobizResponseError, match="still a next page after 3 pages"):

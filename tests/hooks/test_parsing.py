@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from vobiz_provider.exceptions import VobizResponseError
-from vobiz_provider.hooks.answers import parse_recording_page, parse_single_recording
+from vobiz_provider.hooks.api import parse_recording_page, parse_single_recording
 from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.models import Recording
 

@@ -22,7 +22,7 @@ from vobiz_provider.exceptions import (
     VobizServerError,
 )
 from vobiz_provider.hooks.api import ApiRequest
-from vobiz_provider.hooks.policy import RetryPolicy, is_retryable
+from vobiz_provider.hooks.connection import RetryPolicy, is_retryable
 from vobiz_provider.testing import FakeVobizServer
 
 RETRIED = [429, 500, 502, 503, 504]

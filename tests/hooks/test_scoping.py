@@ -8,8 +8,7 @@ import pytest
 
 from tests.hooks.support import api_requests
 from vobiz_provider.exceptions import VobizAuthError
-from vobiz_provider.hooks.policy import credentials_for
-from vobiz_provider.hooks.settings import VobizSettings
+from vobiz_provider.hooks.connection import VobizSettings, credentials_for
 
 MEDIA, STORAGE = "127.0.0.2", "127.0.0.3"
 

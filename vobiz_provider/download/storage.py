@@ -19,11 +19,9 @@ download mapped over a meeting's parts writes one file per part.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import hashlib
-import io
 import os
 import re
 import secrets
@@ -44,8 +42,6 @@ _T = TypeVar("_T")
 TEMP_SUFFIX = ".vobiz-part"
 LOCAL_PROTOCOLS = ("file", "local")
 READ_CHUNK = 1024 * 1024
-# Bytes written to a staging file between two requests to the kernel to start writing it out.
-WRITEBACK_BYTES = 8 * 1024 * 1024
 # Replaced in the destination's file name by the format detected from the bytes ("wav", "mp3").
 FORMAT_PLACEHOLDER = "{format}"
 # Replaced in the destination's file name by the recording's id, before the download.
@@ -226,7 +222,7 @@ class Staging:
                 self.path, self.file = _create_beside(local)
             else:
                 fd, name = tempfile.mkstemp(prefix="vobiz-", suffix=TEMP_SUFFIX)
-                self.path, self.file = Path(name), _open_staging(fd)
+                self.path, self.file = Path(name), os.fdopen(fd, "r+b")
         except BaseException:
             self._cleanup()
             raise
@@ -313,35 +309,7 @@ def _create_beside(destination: Path) -> tuple[Path, BinaryIO]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
     # The kernel drops the lock when the file is closed or its process dies, however it dies.
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    return path, _open_staging(fd)
-
-
-class _StagingFile(io.FileIO):
-    """A staging file that asks the kernel, every :data:`WRITEBACK_BYTES`, to start writing it out
-    and to drop the pages already on disk (``posix_fadvise(DONTNEED)``, which does not wait).
-
-    The disk then works while the download goes on, and the fsync before the file is placed waits
-    for the last few megabytes, not the whole file: a 1 GiB download's fsync took about 1.5 s of
-    its 3.7 s here (benchmarks/download.py). A recording just downloaded also does not push other
-    programs' data out of the page cache.
-    """
-
-    def __init__(self, fd: int) -> None:
-        super().__init__(fd, "r+")
-        self._since_writeback = 0
-
-    def write(self, data: Any, /) -> int:
-        written = super().write(data) or 0
-        self._since_writeback += written
-        if self._since_writeback >= WRITEBACK_BYTES and hasattr(os, "posix_fadvise"):  # not on macOS
-            self._since_writeback = 0
-            with contextlib.suppress(OSError):  # advice only: a filesystem may refuse it
-                os.posix_fadvise(self.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-        return written
-
-
-def _open_staging(fd: int) -> BinaryIO:
-    return io.BufferedRandom(_StagingFile(fd))
+    return path, os.fdopen(fd, "r+b")
 
 
 def _remove_abandoned(destination: Path) -> None:

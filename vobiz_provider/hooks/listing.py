@@ -16,8 +16,7 @@ from typing import Any
 from vobiz_provider.constants import MAX_LIST_PAGES
 from vobiz_provider.exceptions import UnusableRecordingError, VobizResponseError
 from vobiz_provider.hooks import api
-from vobiz_provider.hooks.answers import ApiReply, RecordingPage, parse_recording_page
-from vobiz_provider.hooks.api import ApiRequest
+from vobiz_provider.hooks.api import ApiReply, ApiRequest, RecordingPage, parse_recording_page
 from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.log import Log
 from vobiz_provider.meeting_window import window_words

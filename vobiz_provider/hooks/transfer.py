@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import queue
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -16,43 +14,6 @@ from vobiz_provider.models import FileTransfer
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
 
 
-class BackgroundSha256:
-    """sha256 of a stream of chunks, computed on a worker thread.
-
-    Hashing on the thread that reads the socket made a 1 GiB download over loopback two to three
-    times slower (``benchmarks/download.py``: about 0.4 against 1 GB/s; the kernel's share of the
-    time grew threefold). hashlib releases the GIL for large chunks, so reading, writing and hashing
-    overlap. At most one chunk waits for the worker: memory stays within a few chunks.
-    """
-
-    def __init__(self) -> None:
-        self._digest = hashlib.sha256()
-        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
-        self._worker: threading.Thread | None = None
-
-    def update(self, chunk: bytes) -> None:
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._run, name="vobiz-sha256", daemon=True)
-            self._worker.start()
-        # Hashed later: a mutable buffer could change before the worker reads it.
-        self._chunks.put(chunk if isinstance(chunk, bytes) else bytes(chunk))
-
-    def _run(self) -> None:
-        while (chunk := self._chunks.get()) is not None:
-            self._digest.update(chunk)
-
-    def close(self) -> None:
-        """Hash what is queued and stop the worker; idempotent, and needed on every path (errors too)."""
-        if self._worker is not None:
-            self._chunks.put(None)
-            self._worker.join()
-            self._worker = None
-
-    def hexdigest(self) -> str:
-        self.close()
-        return self._digest.hexdigest()
-
-
 @dataclass
 class ResumableTransfer:
     """Writes a file that may arrive in several responses, continuing with ``Range`` where one broke.
@@ -61,8 +22,6 @@ class ResumableTransfer:
     :param description: what is downloaded, for messages.
     :param expected_size: the size the file must have, if known: another announced size raises
         :class:`~vobiz_provider.exceptions.VobizUnexpectedSizeError` before a byte is written.
-
-    Call :meth:`close` when done, on every path: the sha256 is computed on a worker thread.
     """
 
     sink: BinaryIO
@@ -72,7 +31,7 @@ class ResumableTransfer:
     total: int | None = None
     content_type: str | None = None
     resumed: int = 0
-    _digest: BackgroundSha256 = field(default_factory=BackgroundSha256, repr=False)
+    _digest: hashlib._Hash = field(default_factory=hashlib.sha256, repr=False)
 
     def range_header(self) -> dict[str, str]:
         """The ``Range`` that continues after the bytes written so far (none at the start)."""
@@ -101,15 +60,14 @@ class ResumableTransfer:
             self.sink.seek(0)
             self.sink.truncate()
             self.written = 0
-            self._digest.close()
-            self._digest = BackgroundSha256()
+            self._digest = hashlib.sha256()
             if start:
                 raise VobizTransferError(f"{self.description}: server resumed at byte {start}, expected 0")
         elif self.written:
             self.resumed += 1
 
     def write(self, chunk: bytes) -> None:
-        self._digest.update(chunk)  # first: the worker hashes while the chunk is written
+        self._digest.update(chunk)
         self.sink.write(chunk)
         self.written += len(chunk)
         if self.total is not None and self.written > self.total:
@@ -121,10 +79,6 @@ class ResumableTransfer:
             raise VobizConnectionError(
                 f"{self.description}: connection ended after {self.written} of {self.total} bytes", sent=True
             )
-
-    def close(self) -> None:
-        """Stop the hashing worker (idempotent)."""
-        self._digest.close()
 
     @property
     def sha256(self) -> str:

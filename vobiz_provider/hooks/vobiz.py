@@ -1,16 +1,11 @@
 """The Vobiz hooks: ``VobizHook`` (requests, on the worker) and ``VobizAsyncHook`` (aiohttp, in the
-triggerer), side by side and in the same shape.
+triggerer), side by side and in the same shape. They only move bytes: what a request is and what a
+reply means are in :mod:`~vobiz_provider.hooks.api`, the connection and the rules of sending on it
+(credentials, redirects, retries) in :mod:`~vobiz_provider.hooks.connection`, the paging of the
+list in :mod:`~vobiz_provider.hooks.listing`. See docs/architecture.md.
 
-Every decision is made once, in plain functions both hooks call: what a request is
-(:mod:`~vobiz_provider.hooks.api`), where the credentials may go and how a redirect is followed
-and a failure retried (:mod:`~vobiz_provider.hooks.policy`), what an answer means
-(:mod:`~vobiz_provider.hooks.answers`), and how the list is paged (:mod:`~vobiz_provider.hooks.listing`).
-The hooks only move bytes.
-
-``VobizHook`` is the http provider's ``HttpHook``, so importing this module imports the http
-provider's hook module, and with it aiohttp, on the worker too (a stop or a download loads it).
-DAG files never import this module at parse time: the operators and the sensor import it inside
-the methods that run a task.
+Importing this module imports the http provider's hook module, and with it aiohttp; DAG files
+never import it at parse time (the operators and the sensor import it when a task runs).
 """
 
 from __future__ import annotations
@@ -22,6 +17,7 @@ from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from contextlib import aclosing
 from dataclasses import replace
 from datetime import datetime
+from functools import cached_property
 from types import TracebackType
 from typing import Any, BinaryIO
 
@@ -42,8 +38,9 @@ from vobiz_provider.exceptions import (
     VobizNotFoundError,
 )
 from vobiz_provider.hooks import api
-from vobiz_provider.hooks.answers import (
+from vobiz_provider.hooks.api import (
     ApiReply,
+    ApiRequest,
     FileState,
     RecordingPage,
     already_recording,
@@ -58,10 +55,17 @@ from vobiz_provider.hooks.answers import (
     raise_for_reply,
     raise_unless_file,
 )
-from vobiz_provider.hooks.api import ApiRequest
+from vobiz_provider.hooks.connection import (
+    ConnectionLike,
+    HookOptions,
+    RetryPolicy,
+    VobizSettings,
+    credentials_for,
+    first_hop,
+    next_hop,
+    transport_failure,
+)
 from vobiz_provider.hooks.listing import RecordingIndex, RecordingPages, RecordingSearch, SkippedRows
-from vobiz_provider.hooks.policy import RetryPolicy, credentials_for, first_hop, next_hop, transport_failure
-from vobiz_provider.hooks.settings import ConnectionLike, HookOptions, VobizSettings
 from vobiz_provider.hooks.transfer import ResumableTransfer
 from vobiz_provider.models import FileTransfer, Recording, RecordingStarted, RecordingStopped, StopStatus
 from vobiz_provider.version_compat import BaseHook, aget_connection
@@ -78,7 +82,7 @@ MIN_REQUEST_TIMEOUT_S = 0.5
 
 class _VobizHookBase:
     """What both hooks share: the connection's name and type, the caller's options, and the
-    settings and retry policy, read once per hook (the triggerer's shared account reads them again
+    connection's settings, read once per hook (the triggerer's shared account reads them again
     with ``read_settings()``)."""
 
     conn_name_attr = "vobiz_conn_id"
@@ -99,16 +103,19 @@ class _VobizHookBase:
         self.options = HookOptions(timeout, max_retries, retry_backoff)
         self.deadline: float | None = None
         self._settings: VobizSettings | None = None
-        self._policy: RetryPolicy | None = None
-        self.skipped_rows = SkippedRows()  # the list's unusable rows, warned about once per hook
 
     def _use_connection(self, conn: ConnectionLike, extra: Mapping[str, Any] | None = None) -> VobizSettings:
-        return self._use_settings(self.options.settings(conn, extra))
+        """Validate ``conn`` with the caller's options (``extra``: when already read); later requests use it."""
+        options = self.options
+        self._settings = VobizSettings.from_connection(
+            conn, timeout=options.timeout, max_retries=options.max_retries, extra=extra
+        )
+        return self._settings
 
-    def _use_settings(self, settings: VobizSettings) -> VobizSettings:
-        self._settings = settings
-        self._policy = RetryPolicy(max_retries=settings.max_retries, backoff=self.options.retry_backoff)
-        return settings
+    @cached_property
+    def skipped_rows(self) -> SkippedRows:
+        """The list's unusable rows, warned about once per hook (made on the first read of the list)."""
+        return SkippedRows()
 
     def set_deadline(self, deadline: float | None) -> None:
         """Bound every later request by ``deadline`` (seconds since the epoch): its timeout is the
@@ -121,12 +128,9 @@ class _VobizHookBase:
             return settings.timeout
         return min(settings.timeout, max(self.deadline - time.time(), MIN_REQUEST_TIMEOUT_S))
 
-    @property
-    def policy(self) -> RetryPolicy:
-        """The retry policy, built with the settings."""
-        if self._policy is None:
-            raise RuntimeError("the hook's settings must be read first (get_settings())")
-        return self._policy
+    def retry_policy(self, settings: VobizSettings) -> RetryPolicy:
+        """The retries of a request under ``settings``: its budget, with the caller's backoff."""
+        return RetryPolicy(max_retries=settings.max_retries, backoff=self.options.retry_backoff)
 
 
 def recording_url(recording: Recording | str) -> str:
@@ -140,7 +144,7 @@ def recording_url(recording: Recording | str) -> str:
 
 class ScopedCredentials(AuthBase):
     """``requests`` auth for the first leg of a request: the Vobiz headers where the policy allows
-    them (:func:`~vobiz_provider.hooks.policy.credentials_for`), none elsewhere.
+    them (:func:`~vobiz_provider.hooks.connection.credentials_for`), none elsewhere.
 
     :param settings: the connection.
     """
@@ -156,14 +160,9 @@ class ScopedCredentials(AuthBase):
         return request
 
 
-class _DecidedPerHop(AuthBase):
-    """The typed methods' legs carry the policy's decision already (``first_hop``/``next_hop``)."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
-
-
-_DECIDED_PER_HOP = _DecidedPerHop()
+def _decided_per_hop(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """``requests`` auth for the typed methods' legs: they carry ``first_hop``/``next_hop``'s decision already."""
+    return request
 
 
 class ScopedSession(requests.Session):
@@ -189,21 +188,14 @@ class ScopedSession(requests.Session):
 
 
 class VobizHook(_VobizHookBase, HttpHook):
-    """Talk to the Vobiz REST API with an Airflow connection of type ``vobiz``.
+    """Talk to the Vobiz REST API with an Airflow connection of type ``vobiz`` (docs/deployment.md, "The connection").
 
-    Login is the Auth ID, password the Auth Token, host the API base URL (default
-    ``https://api.vobiz.ai``); extras ``timeout``, ``max_retries``, ``auth_hosts`` and ``proxy``
-    (without it, the environment's ``HTTPS_PROXY``/``NO_PROXY`` apply). One
-    ``requests.Session`` per hook; every request has a timeout, retries follow one policy shared
-    with :class:`VobizAsyncHook`, and the credentials go only to the API host and ``auth_hosts``,
-    checked again on every redirect hop. :meth:`call` reaches any Vobiz endpoint the same way.
-
-    Built on the http provider's ``HttpHook``: ``run("Account/{auth_id}/Recording/")`` (endpoints
-    below ``{host}/api/v1/``), ``run_and_check()`` and ``run_with_advanced_retry()`` work, on the
-    same session, with the same scoped credentials (a redirect re-decides them per hop), the
-    connection's timeout and proxy; the provider's extras never become headers. Those methods keep
-    ``HttpHook``'s own redirect and retry rules; the typed methods here follow the provider's policy.
-    Importing this module imports the http provider's hook module, and with it aiohttp.
+    One ``requests.Session`` per hook; every request has a timeout, retries follow the policy
+    shared with :class:`VobizAsyncHook`, and the credentials go only to the API host and
+    ``auth_hosts``, decided again on every redirect hop. :meth:`call` reaches any Vobiz endpoint.
+    ``HttpHook``'s ``run("Account/{auth_id}/Recording/")`` (below ``{host}/api/v1/``),
+    ``run_and_check()`` and ``run_with_advanced_retry()`` work on the same session with the same
+    credential rule, keeping ``HttpHook``'s redirect and retry rules (docs/architecture.md).
 
     :param vobiz_conn_id: the Airflow connection id.
     :param timeout: seconds per request; overrides the connection's extra.
@@ -249,8 +241,9 @@ class VobizHook(_VobizHookBase, HttpHook):
         extras are never turned into headers; ``headers`` go on each ``run()`` request, not the session.
         """
         settings = self.get_settings()
+        # The two attributes HttpHook.run() reads after calling get_conn(): its URLs' base, and the
+        # options it hands to run_and_check().
         self.base_url = f"{settings.base_url}/api/v1"
-        self._base_url_initialized = True
         self.merged_extra = {"timeout": self.request_timeout(settings), **(extra_options or {})}
         if self._session is None:
             session = ScopedSession(settings)
@@ -268,9 +261,11 @@ class VobizHook(_VobizHookBase, HttpHook):
 
     # -- transport ----------------------------------------------------------------------------------
 
-    def _open(self, request: ApiRequest, headers: Mapping[str, str] | None = None) -> requests.Response:
+    def _open(
+        self, request: ApiRequest, settings: VobizSettings, headers: Mapping[str, str] | None = None
+    ) -> requests.Response:
         """Send ``request``, following redirects hop by hop; the answer is streamed (close it)."""
-        session, settings = self.get_conn(), self.get_settings()
+        session = self.get_conn()
         hop = first_hop(settings, request, headers)
         while True:
             try:
@@ -283,7 +278,7 @@ class VobizHook(_VobizHookBase, HttpHook):
                     timeout=self.request_timeout(settings),
                     allow_redirects=False,
                     stream=True,
-                    auth=_DECIDED_PER_HOP,
+                    auth=_decided_per_hop,
                     proxies=settings.proxies,
                 )
             except requests.RequestException as err:
@@ -294,9 +289,9 @@ class VobizHook(_VobizHookBase, HttpHook):
             response.close()
             hop = following
 
-    def _send(self, request: ApiRequest, *, whole_body: bool = True) -> ApiReply:
+    def _send(self, request: ApiRequest, settings: VobizSettings, *, whole_body: bool = True) -> ApiReply:
         """One exchange, read into an :class:`ApiReply` (a probe reads no file body)."""
-        with self._open(request) as response:
+        with self._open(request, settings) as response:
             limit = body_limit(response.status_code, whole_body=whole_body)
             try:
                 body = response.content if limit is None else response.raw.read(limit, decode_content=True)
@@ -304,11 +299,12 @@ class VobizHook(_VobizHookBase, HttpHook):
                 raise transport_failure(request, err, sent=True) from None
             return ApiReply(response.status_code, lower_headers(response.headers), body, response.url)
 
-    def _call(self, request: ApiRequest) -> ApiReply:
+    def _call(self, request: ApiRequest, settings: VobizSettings | None = None) -> ApiReply:
         """Send ``request`` under the retry policy and raise the typed error of a failed answer."""
-        for attempt in self.policy.retrying(request, self.log):
+        settings = settings or self.get_settings()
+        for attempt in self.retry_policy(settings).retrying(request, self.log):
             with attempt:
-                reply = self._send(request)
+                reply = self._send(request, settings)
                 raise_for_reply(request, reply)
         return reply
 
@@ -436,9 +432,9 @@ class VobizHook(_VobizHookBase, HttpHook):
         return index
 
     def recording_file_ready(self, recording: Recording | str) -> bool:
-        """Whether the file answers (HEAD, else a one-byte ranged GET), following redirects.
+        """Whether the file is available (HEAD, else a one-byte ranged GET), following redirects.
 
-        404 means not yet; 401/403 raise.
+        HTTP 404 means not yet; 401/403 raise (docs/vobiz-api-quirks.md, "Presigned storage").
         """
         for probe in api.file_probes(recording_url(recording)):
             state = self._probe(probe)
@@ -447,10 +443,10 @@ class VobizHook(_VobizHookBase, HttpHook):
         return False
 
     def _probe(self, probe: ApiRequest) -> FileState:
-        settings = self.get_settings()  # the policy is built with the settings
-        for attempt in self.policy.retrying(probe, self.log):
+        settings = self.get_settings()
+        for attempt in self.retry_policy(settings).retrying(probe, self.log):
             with attempt:
-                reply = self._send(probe, whole_body=False)
+                reply = self._send(probe, settings, whole_body=False)
                 state = file_state(probe, reply, credentialed=bool(credentials_for(settings, reply.url)))
         return state
 
@@ -476,31 +472,29 @@ class VobizHook(_VobizHookBase, HttpHook):
         """
         request = api.download(url)
         transfer = ResumableTransfer(sink, request.description, expected_size=expected_size)
-        self.get_settings()  # the policy is built with the settings
-        try:
-            for attempt in self.policy.retrying(request, self.log):
-                with attempt:
-                    self._download_once(request, transfer, chunk_size, on_progress)
-        finally:
-            transfer.close()  # stops the hashing thread, on errors too
+        settings = self.get_settings()
+        for attempt in self.retry_policy(settings).retrying(request, self.log):
+            with attempt:
+                self._download_once(request, settings, transfer, chunk_size, on_progress)
         return transfer.result()
 
     def _download_once(
         self,
         request: ApiRequest,
+        settings: VobizSettings,
         transfer: ResumableTransfer,
         chunk_size: int,
         on_progress: Callable[[int, int | None], None] | None,
     ) -> None:
         """One response's worth of the file, from where the transfer stands."""
-        with self._open(request, transfer.range_header()) as response:
+        with self._open(request, settings, transfer.range_header()) as response:
             if response.status_code >= 300:
                 try:
                     error_body = response.raw.read(body_limit(response.status_code, whole_body=False))
                 except _BODY_READ_ERRORS as err:
                     raise transport_failure(request, err, sent=True) from None
                 reply = ApiReply(response.status_code, lower_headers(response.headers), error_body, response.url)
-                credentialed = bool(credentials_for(self.get_settings(), response.url))
+                credentialed = bool(credentials_for(settings, response.url))
                 raise_unless_file(request, reply, credentialed=credentialed)
             transfer.begin(response.status_code, lower_headers(response.headers))
             try:
@@ -515,14 +509,13 @@ class VobizHook(_VobizHookBase, HttpHook):
     def test_connection(self) -> tuple[bool, str]:
         """A read-only request (list one recording): one attempt, at most
         :data:`~vobiz_provider.constants.TEST_CONNECTION_TIMEOUT_S` seconds, so the UI's Test button
-        answers at once. Never changes anything, never shows the token."""
+        shows a result at once. Never changes anything, never shows the token."""
         try:
             settings = self.get_settings()
             request = api.account_check(settings.auth_id)
-            self._use_settings(
-                replace(settings, timeout=min(settings.timeout, TEST_CONNECTION_TIMEOUT_S), max_retries=0)
+            self._call(
+                request, replace(settings, timeout=min(settings.timeout, TEST_CONNECTION_TIMEOUT_S), max_retries=0)
             )
-            self._call(request)
         except VobizError as err:
             return False, str(err)
         return True, f"Connected to Vobiz at {settings.base_url} as {settings.auth_id}"
@@ -617,9 +610,9 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
 
     # -- transport ----------------------------------------------------------------------------------
 
-    async def _send(self, request: ApiRequest, *, whole_body: bool = True) -> ApiReply:
+    async def _send(self, request: ApiRequest, settings: VobizSettings, *, whole_body: bool = True) -> ApiReply:
         """One exchange, redirects followed hop by hop, read into an :class:`ApiReply` (a probe reads no file body)."""
-        session, settings = await self._get_session(), await self.get_settings()
+        session = await self._get_session()
         hop = first_hop(settings, request)
         while True:
             seconds = self.request_timeout(settings)
@@ -659,9 +652,10 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
 
     async def _call(self, request: ApiRequest) -> ApiReply:
         """Send ``request`` under the retry policy and raise the typed error of a failed answer."""
-        async for attempt in self.policy.async_retrying(request, self.log):
+        settings = await self.get_settings()
+        async for attempt in self.retry_policy(settings).async_retrying(request, self.log):
             with attempt:
-                reply = await self._send(request)
+                reply = await self._send(request, settings)
                 raise_for_reply(request, reply)
         return reply
 
@@ -712,7 +706,7 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         return index
 
     async def recording_file_ready(self, recording: Recording | str) -> bool:
-        """Whether the file answers (HEAD, else a one-byte ranged GET); 404 means not yet."""
+        """Whether the file is available (HEAD, else a one-byte ranged GET); HTTP 404 means not yet."""
         for probe in api.file_probes(recording_url(recording)):
             state = await self._probe(probe)
             if state is not FileState.PROBE_REFUSED:
@@ -720,9 +714,9 @@ class VobizAsyncHook(_VobizHookBase, BaseHook):
         return False
 
     async def _probe(self, probe: ApiRequest) -> FileState:
-        settings = await self.get_settings()  # the policy is built with the settings
-        async for attempt in self.policy.async_retrying(probe, self.log):
+        settings = await self.get_settings()
+        async for attempt in self.retry_policy(settings).async_retrying(probe, self.log):
             with attempt:
-                reply = await self._send(probe, whole_body=False)
+                reply = await self._send(probe, settings, whole_body=False)
                 state = file_state(probe, reply, credentialed=bool(credentials_for(settings, reply.url)))
         return state
