@@ -14,7 +14,7 @@ from tests.compat import import_string
 from tests.sensors.support import ROOM
 from tests.triggers.test_recording_trigger import make_trigger, run_trigger
 from vobiz_provider.constants import STOP_CLOCK_ALLOWANCE_S
-from vobiz_provider.instants import isoformat_utc
+from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.testing import FakeVobizServer
 from vobiz_provider.waiting import read_event
 
@@ -113,7 +113,7 @@ async def test_vobiz_clock_behind_the_workers_is_allowed_for(vobiz_fake: FakeVob
 
     assert event["status"] == "success", event
     assert event["recording"]["recording_id"] == part2 != part1
-    assert event["recording"]["end_ms"] / 1000 < datetime.fromisoformat(stopped_at).timestamp()
+    assert event["recording"]["end_ms"] / 1000 < parse_instant(stopped_at, field="stopped_at").timestamp()
 
 
 async def test_a_part_ended_well_before_the_stop_is_never_the_recording(vobiz_fake: FakeVobizServer) -> None:
