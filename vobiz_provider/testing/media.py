@@ -103,10 +103,12 @@ async def serve(request: web.Request, state: FakeState, rec: FakeRecording) -> w
     response = web.StreamResponse(status=206 if wanted else 200, headers=headers)
     overstated = state.pop_overstated() if not wanted and request.method == "GET" else 0
     response.content_length = end - start + overstated
+    # Take the drop before the headers go out: a client that stops reading after the status (a
+    # ranged probe) must not leave this handler to take a drop meant for a later download.
+    drop = state.pop_drop() if request.method == "GET" else None
     await response.prepare(request)
     if request.method == "HEAD":
         return response
-    drop = state.pop_drop()
     stop = end if drop is None else min(end, start + drop)
     for chunk in audio.iter_range(start, stop):
         await response.write(chunk)
