@@ -13,15 +13,15 @@ from airflow.timetables.interval import CronDataIntervalTimetable, DeltaDataInte
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from vobiz_provider.exceptions import VobizConfigError
-from vobiz_provider.meeting_window import (
+from vobiz_provider.validation import (
     LATE_ADD,
     LOOK_BACK,
     MeetingWindow,
+    as_duration,
     default_window,
     meeting_end,
     window_from_context,
 )
-from vobiz_provider.validation import as_duration
 
 UTC = timezone.utc
 START = pendulum.datetime(2026, 11, 2, tz="UTC")  # a Monday

@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any
 
 from vobiz_provider.exceptions import UnusableRecordingError
-from vobiz_provider.instants import parse_instant
+from vobiz_provider.validation import parse_instant
 
 
 def _number(value: Any, field: str, recording_id: str) -> float | None:

@@ -1,9 +1,9 @@
-"""Checks of task inputs, run after templates render and before any request is sent.
+"""A run's inputs: the checks of task arguments (run after templates render, before any request),
+instants as Vobiz writes them, and the run's meeting window (docs/meeting-window.md).
 
-The one home of every input check (names, choices, URLs, instants, seconds, pacing, rendered
-nulls). Light (``airflow.sdk``, the standard library, the provider's exceptions and instants):
-operators, sensors and triggers may all use it. Each check names the parameter as the DAG author
-wrote it and says what is wrong with the value.
+Light (the standard library, ``airflow.sdk`` and the provider's exceptions): DAG files import it
+through the operators and the sensor at every parse. Each check names the argument as the DAG
+author wrote it and says what is wrong with the value.
 """
 
 from __future__ import annotations
@@ -11,20 +11,78 @@ from __future__ import annotations
 import ast
 import json
 import math
-from collections.abc import Collection, Iterator
+import re
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 from vobiz_provider.exceptions import VobizConfigError
-from vobiz_provider.instants import parse_instant
 from vobiz_provider.version_compat import AirflowFailException
+
+# The Airflow connection every hook, operator, sensor and trigger uses unless told otherwise.
+DEFAULT_CONN_ID = "vobiz_default"
+# The formats Vobiz records in (the start request's ``file_format``).
+FILE_FORMATS = ("mp3", "wav")
+# Bytes read and written per chunk of a download; memory stays within a few chunks.
+DEFAULT_CHUNK_SIZE = 1024 * 1024
 
 # What Jinja makes of a None (or a missing value rendered by a lenient template): never a real name.
 _RENDERED_NONE = "None"
 # What a template renders for an unset value: a number argument takes them as "not given".
 _RENDERED_NULLS = ("", _RENDERED_NONE, "null")
+
+# Vobiz sends "2025-11-06 13:49:10.751756+00:00", "2026-05-07 09:45:35.79276+05:30" and docs show
+# "2026-05-07T04:15:35Z": a space or T, 0-9 fraction digits, Z, an offset or none (then UTC).
+_INSTANT = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_instant(value: str | datetime, *, field: str = "time") -> datetime:
+    """Return ``value`` as an aware UTC datetime; a value without an offset is taken as UTC.
+
+    :param value: an ISO-8601-like string (space or ``T``, ``Z`` or an offset) or a datetime.
+    :param field: the name used in the error message.
+    :raises ValueError: naming ``field`` when the value is not a time.
+    """
+    if isinstance(value, datetime):
+        dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return dt.astimezone(timezone.utc)
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be an ISO-8601 string or a datetime, got {type(value).__name__}")
+    match = _INSTANT.match(value)
+    if not match:
+        raise ValueError(f"{field} is not an ISO-8601 time: {value!r}")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    tz = timezone.utc
+    if zone and zone.upper() != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
+    try:
+        dt = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro, tz)
+    except ValueError as err:
+        raise ValueError(f"{field} is not a valid time: {value!r} ({err})") from None
+    return dt.astimezone(timezone.utc)
+
+
+def isoformat_utc(dt: datetime) -> str:
+    """ISO-8601 in UTC with a ``Z``, the form the provider puts in XCom and messages."""
+    text = dt.astimezone(timezone.utc).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def window_words(since: datetime, until: datetime | None) -> str:
+    """ "since <since>" or "between <since> and <until>", for messages."""
+    if until is None:
+        return f"since {isoformat_utc(since)}"
+    return f"between {isoformat_utc(since)} and {isoformat_utc(until)}"
 
 
 def _refuse_undefined(value: Any, param: str) -> None:
@@ -204,3 +262,86 @@ def invalid_input_fails_task() -> Iterator[None]:
         yield
     except VobizConfigError as err:
         raise AirflowFailException(str(err)) from err
+
+
+# The run's meeting (docs/meeting-window.md).
+
+# How far before a zero-length interval (or a run without one) a recording may have been added:
+# everyone left early and Vobiz stopped the recording itself. Half an hour finds a meeting that
+# ended up to 30 minutes early, and stays clear of an hourly meeting's previous recording.
+LOOK_BACK = timedelta(minutes=30)
+# How long after the interval's end Vobiz may add the row: the stop itself, processing, a run
+# that started late. Capped at half the interval's length, so back-to-back intervals
+# (``CronDataIntervalTimetable``, ``DeltaDataIntervalTimetable``) never reach the next meeting's row.
+LATE_ADD = timedelta(minutes=30)
+# A stop in a run whose meeting ended longer ago than this sends nothing: such a run is a
+# backfill or a re-run, and whatever the room records now is a later meeting. An hour covers
+# a scheduler that is late, a queue, and a few retries of the stop.
+DEFAULT_STALE_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class MeetingWindow:
+    """Recordings added within ``[since, until]`` are this run's meeting's.
+
+    :param since: aware UTC, inclusive.
+    :param until: aware UTC, inclusive.
+    :param rule: which default applied, in words, for logs.
+    """
+
+    since: datetime
+    until: datetime
+    rule: str
+
+    def describe(self) -> str:
+        return f"[{isoformat_utc(self.since)}, {isoformat_utc(self.until)}] ({self.rule})"
+
+
+def default_window(
+    *,
+    data_interval_start: datetime | None,
+    data_interval_end: datetime | None,
+    logical_date: datetime | None = None,
+    run_after: datetime | None = None,
+) -> MeetingWindow | None:
+    """The default window for a run (None when the run carries no time at all).
+
+    - A data interval with a length: ``[start, end + min(LATE_ADD, length / 2)]``.
+    - A zero-length interval (``CronTriggerTimetable`` without ``interval``, a manual run of a
+      DAG without a schedule): ``[end - LOOK_BACK, end + LATE_ADD]``.
+    - No data interval (a manual run without a logical date, an asset-triggered run): the same
+      around the logical date if there is one, else around ``run_after``.
+    """
+    if data_interval_start is not None and data_interval_end is not None:
+        start = _utc(data_interval_start, "data_interval_start")
+        end = _utc(data_interval_end, "data_interval_end")
+        if end > start:
+            return MeetingWindow(start, end + min(LATE_ADD, (end - start) / 2), "the run's data interval")
+        return MeetingWindow(end - LOOK_BACK, end + LATE_ADD, "around the run's zero-length data interval")
+    for anchor, name in ((logical_date, "logical date"), (run_after, "run_after")):
+        if anchor is not None:
+            at = _utc(anchor, name)
+            return MeetingWindow(at - LOOK_BACK, at + LATE_ADD, f"around the run's {name}, it has no data interval")
+    return None
+
+
+def window_from_context(context: Mapping[str, Any]) -> MeetingWindow | None:
+    """:func:`default_window` for the running task's context."""
+    return default_window(
+        data_interval_start=context.get("data_interval_start"),
+        data_interval_end=context.get("data_interval_end"),
+        logical_date=context.get("logical_date"),
+        run_after=getattr(context.get("dag_run"), "run_after", None),
+    )
+
+
+def meeting_end(context: Mapping[str, Any]) -> datetime | None:
+    """When the run's meeting ended: the end of its data interval; None for a run without one."""
+    end = context.get("data_interval_end")
+    return None if end is None else _utc(end, "data_interval_end")
+
+
+def _utc(value: datetime, field: str) -> datetime:
+    """A plain aware UTC ``datetime``: pendulum's subclass does its own arithmetic (an Interval, not a timedelta)."""
+    dt = parse_instant(value, field=field)
+    return datetime(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond, tzinfo=timezone.utc)

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from vobiz_provider.constants import STOP_CLOCK_ALLOWANCE_S
 from vobiz_provider.exceptions import (
     PollingGaveUpError,
     RecordingGoneError,
@@ -28,22 +27,27 @@ from vobiz_provider.exceptions import (
     VobizNotFoundError,
     VobizRateLimitError,
 )
-from vobiz_provider.instants import isoformat_utc, parse_instant
-from vobiz_provider.meeting_window import window_words
 from vobiz_provider.models import Recording, StopStatus
 from vobiz_provider.validation import (
     check_pacing,
+    isoformat_utc,
     optional_instant,
     optional_name,
+    parse_instant,
     parse_mapping_text,
     require_choice,
+    window_words,
 )
 
 if TYPE_CHECKING:
-    from vobiz_provider.hooks.listing import RecordingSearch
+    from vobiz_provider.hooks.api import RecordingSearch
     from vobiz_provider.hooks.vobiz import VobizAsyncHook, VobizHook
     from vobiz_provider.triggers.shared_polling import SharedRoomSearch
 
+# How much earlier than a stop's ``stopped_at`` the recording it ended may say it ended (its
+# ``end_ms``, else ``add_time``): Vobiz stamps the end by its clock before it answers, the worker
+# stamps ``stopped_at`` by its clock when the answer arrives (docs/meeting-window.md).
+STOP_CLOCK_ALLOWANCE_S = 30.0
 
 # -- what the wait is for --------------------------------------------------------------------------
 
@@ -95,7 +99,7 @@ class RecordingTarget:
     :param since: aware UTC; recordings of the room added before it belong to earlier meetings.
     :param until: aware UTC or None (no upper bound); recordings added after it belong to later meetings.
     :param stopped_at: aware UTC or None: when the pipeline's stop stopped the room's recording; only a
-        recording that ended then or later (less :data:`~vobiz_provider.constants.STOP_CLOCK_ALLOWANCE_S`)
+        recording that ended then or later (less :data:`STOP_CLOCK_ALLOWANCE_S`)
         is the stop's part, and the wait needs it.
     :param collect: the newest (the stop's part, with ``stopped_at``), or every recording of the window.
     """

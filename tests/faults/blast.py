@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from vobiz_provider.instants import isoformat_utc
 from vobiz_provider.testing import FakeVobizServer
 from vobiz_provider.testing.settings import LoggedRequest
+from vobiz_provider.validation import isoformat_utc
 
 WAITS = 50
 BY_ID = 10  # the last ten waits ask by recording id

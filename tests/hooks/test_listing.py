@@ -197,7 +197,7 @@ def test_a_list_that_ignores_offset_is_read_once_not_forever(vobiz_fake, make_ho
 
 def test_paging_has_a_hard_cap_with_a_clear_error(vobiz_fake, make_hook):
     from vobiz_provider.exceptions import VobizResponseError
-    from vobiz_provider.hooks.listing import RecordingPages
+    from vobiz_provider.hooks.api import RecordingPages
 
     _fill(vobiz_fake, 30, datetime.now(timezone.utc))
     hook = make_hook("sync").hook
@@ -249,7 +249,7 @@ def test_iter_recordings_skips_them_too(vobiz_fake, make_hook):
 
 def test_the_rows_warned_about_are_bounded():
     from vobiz_provider.exceptions import UnusableRecordingError
-    from vobiz_provider.hooks.listing import SkippedRows
+    from vobiz_provider.hooks.api import SkippedRows
 
     def row(n: int) -> UnusableRecordingError:
         return UnusableRecordingError(f"recording {n} lacks recording_url", field="recording_url", recording_id=str(n))

@@ -8,8 +8,8 @@ import pytest
 
 from vobiz_provider.exceptions import VobizResponseError
 from vobiz_provider.hooks.api import parse_recording_page, parse_single_recording
-from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.models import Recording
+from vobiz_provider.validation import isoformat_utc, parse_instant
 
 WHEN = datetime(2026, 5, 7, 4, 15, 35, 792760, tzinfo=timezone.utc)
 CURRENT = {

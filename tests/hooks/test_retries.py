@@ -11,7 +11,6 @@ from email.utils import formatdate
 import pytest
 
 from tests.hooks.support import api_requests
-from vobiz_provider.constants import MAX_RETRY_AFTER_S
 from vobiz_provider.exceptions import (
     VobizAuthError,
     VobizClientError,
@@ -21,7 +20,7 @@ from vobiz_provider.exceptions import (
     VobizRateLimitError,
     VobizServerError,
 )
-from vobiz_provider.hooks.api import ApiRequest
+from vobiz_provider.hooks.api import MAX_RETRY_AFTER_S, ApiRequest
 from vobiz_provider.hooks.connection import RetryPolicy, is_retryable
 from vobiz_provider.testing import FakeVobizServer
 

@@ -16,8 +16,8 @@ import pytest
 from parts_scenarios import run_parts
 
 from tests.sensors.support import ROOM, processing_finishes_after_first_look, requests_on
-from vobiz_provider.instants import parse_instant
 from vobiz_provider.testing import FakeVobizServer
+from vobiz_provider.validation import parse_instant
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 

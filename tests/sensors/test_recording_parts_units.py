@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from vobiz_provider.constants import STOP_CLOCK_ALLOWANCE_S
 from vobiz_provider.exceptions import VobizConfigError
-from vobiz_provider.hooks.listing import RecordingSearch
+from vobiz_provider.hooks.api import RecordingSearch
 from vobiz_provider.models import Recording
-from vobiz_provider.waiting import RecordingTarget, RecordingWait, stop_time
+from vobiz_provider.waiting import STOP_CLOCK_ALLOWANCE_S, RecordingTarget, RecordingWait, stop_time
 
 ROOM = "Team Sync"
 SINCE = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)

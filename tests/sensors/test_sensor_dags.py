@@ -14,10 +14,9 @@ import sensor_scenarios as scenarios
 from sensor_scenarios import run_scenario
 
 from tests.sensors.support import ROOM, SINCE, add_decoys, processing_finishes_after_first_look, requests_on
-from vobiz_provider.instants import parse_instant
-from vobiz_provider.meeting_window import LATE_ADD, LOOK_BACK
 from vobiz_provider.models import Recording
 from vobiz_provider.testing import FakeVobizServer
+from vobiz_provider.validation import LATE_ADD, LOOK_BACK, parse_instant
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 

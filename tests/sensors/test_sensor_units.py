@@ -16,11 +16,11 @@ from airflow.sdk import PokeReturnValue
 
 from tests.sensors.support import ROOM, SINCE, add_unusable_rows, requests_on
 from vobiz_provider.exceptions import VobizAuthError
-from vobiz_provider.meeting_window import LOOK_BACK
 from vobiz_provider.models import Recording
 from vobiz_provider.sensors.recording import DEFERRAL_GRACE, ConferenceRecordingSensor, default_since
 from vobiz_provider.testing import FakeVobizServer
 from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
+from vobiz_provider.validation import LOOK_BACK
 from vobiz_provider.version_compat import AirflowException, AirflowFailException, AirflowSensorTimeout, TaskDeferred
 from vobiz_provider.waiting import error_event, success_event, timeout_event
 

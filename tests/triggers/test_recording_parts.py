@@ -13,10 +13,9 @@ import pytest
 from tests.compat import import_string
 from tests.sensors.support import ROOM
 from tests.triggers.test_recording_trigger import make_trigger, run_trigger
-from vobiz_provider.constants import STOP_CLOCK_ALLOWANCE_S
-from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.testing import FakeVobizServer
-from vobiz_provider.waiting import read_event
+from vobiz_provider.validation import isoformat_utc, parse_instant
+from vobiz_provider.waiting import STOP_CLOCK_ALLOWANCE_S, read_event
 
 # The stop's part appears this long after the stop: the trigger's first polls see part 1 alone.
 PROCESSING_S = 1.0

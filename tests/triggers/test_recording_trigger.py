@@ -341,7 +341,7 @@ def test_event_statuses_are_the_documented_ones() -> None:
 def _iso(epoch: float) -> str:
     from datetime import datetime, timezone
 
-    from vobiz_provider.instants import isoformat_utc
+    from vobiz_provider.validation import isoformat_utc
 
     return isoformat_utc(datetime.fromtimestamp(epoch, tz=timezone.utc).replace(microsecond=0))
 

@@ -14,7 +14,6 @@ from urllib.parse import urljoin, urlsplit
 
 import tenacity
 
-from vobiz_provider.constants import MAX_RETRY_AFTER_S
 from vobiz_provider.exceptions import (
     VobizConfigError,
     VobizConnectionError,
@@ -25,7 +24,7 @@ from vobiz_provider.exceptions import (
     VobizServerError,
     VobizUnavailableError,
 )
-from vobiz_provider.hooks.api import ApiRequest, redact_queries
+from vobiz_provider.hooks.api import MAX_RETRY_AFTER_S, ApiRequest, redact_queries
 from vobiz_provider.log import Log
 
 DEFAULT_BASE_URL = "https://api.vobiz.ai"
@@ -394,7 +393,7 @@ def is_retryable(request: ApiRequest, error: BaseException) -> bool:
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with jitter up to ``max_wait``; ``Retry-After`` honoured up to
-    :data:`~vobiz_provider.constants.MAX_RETRY_AFTER_S` (a longer one is not retried, see :func:`is_retryable`).
+    :data:`~vobiz_provider.hooks.api.MAX_RETRY_AFTER_S` (a longer one is not retried, see :func:`is_retryable`).
 
     :param max_retries: retries after the first attempt.
     :param backoff: the first backoff in seconds; it doubles each retry.

@@ -2,7 +2,7 @@
 triggerer), side by side and in the same shape. They only move bytes: what a request is and what a
 reply means are in :mod:`~vobiz_provider.hooks.api`, the connection and the rules of sending on it
 (credentials, redirects, retries) in :mod:`~vobiz_provider.hooks.connection`, the paging of the
-list in :mod:`~vobiz_provider.hooks.listing`. See docs/architecture.md.
+list in :mod:`~vobiz_provider.hooks.api`. See docs/architecture.md.
 
 Importing this module imports the http provider's hook module, and with it aiohttp; DAG files
 never import it at parse time (the operators and the sensor import it when a task runs).
@@ -29,7 +29,6 @@ from urllib3.exceptions import ConnectTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
 from yarl import URL
 
-from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID, FILE_FORMATS, TEST_CONNECTION_TIMEOUT_S
 from vobiz_provider.exceptions import (
     VobizClientError,
     VobizConfigError,
@@ -39,10 +38,15 @@ from vobiz_provider.exceptions import (
 )
 from vobiz_provider.hooks import api
 from vobiz_provider.hooks.api import (
+    TEST_CONNECTION_TIMEOUT_S,
     ApiReply,
     ApiRequest,
     FileState,
+    RecordingIndex,
     RecordingPage,
+    RecordingPages,
+    RecordingSearch,
+    SkippedRows,
     already_recording,
     api_id_of,
     body_limit,
@@ -65,9 +69,9 @@ from vobiz_provider.hooks.connection import (
     next_hop,
     transport_failure,
 )
-from vobiz_provider.hooks.listing import RecordingIndex, RecordingPages, RecordingSearch, SkippedRows
 from vobiz_provider.hooks.transfer import ResumableTransfer
 from vobiz_provider.models import FileTransfer, Recording, RecordingStarted, RecordingStopped, StopStatus
+from vobiz_provider.validation import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID, FILE_FORMATS
 from vobiz_provider.version_compat import BaseHook, aget_connection
 
 __all__ = ["VobizAsyncHook", "VobizHook"]
@@ -508,7 +512,7 @@ class VobizHook(_VobizHookBase, HttpHook):
 
     def test_connection(self) -> tuple[bool, str]:
         """A read-only request (list one recording): one attempt, at most
-        :data:`~vobiz_provider.constants.TEST_CONNECTION_TIMEOUT_S` seconds, so the UI's Test button
+        :data:`~vobiz_provider.hooks.api.TEST_CONNECTION_TIMEOUT_S` seconds, so the UI's Test button
         shows a result at once. Never changes anything, never shows the token."""
         try:
             settings = self.get_settings()

@@ -11,10 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator
 
-from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID
 from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 from vobiz_provider.models import Recording
-from vobiz_provider.validation import invalid_input_fails_task, parse_mapping_text, require_name, seconds_argument
+from vobiz_provider.validation import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_CONN_ID,
+    invalid_input_fails_task,
+    parse_mapping_text,
+    require_name,
+    seconds_argument,
+)
 from vobiz_provider.version_compat import AirflowFailException
 
 if TYPE_CHECKING:

@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from vobiz_provider.constants import DEFAULT_CONN_ID, FILE_FORMATS
 from vobiz_provider.exceptions import VobizConfigError
-from vobiz_provider.instants import isoformat_utc
-from vobiz_provider.meeting_window import DEFAULT_STALE_AFTER, meeting_end
 from vobiz_provider.models import RecordingStopped, StopStatus
 from vobiz_provider.validation import (
+    DEFAULT_CONN_ID,
+    DEFAULT_STALE_AFTER,
+    FILE_FORMATS,
     as_duration,
     invalid_input_fails_task,
+    isoformat_utc,
+    meeting_end,
     require_choice,
     require_http_url,
     require_name,

@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import UnreadableEventError, VobizError
-from vobiz_provider.instants import isoformat_utc
-from vobiz_provider.meeting_window import window_from_context
-from vobiz_provider.validation import check_pacing, invalid_input_fails_task
+from vobiz_provider.validation import (
+    DEFAULT_CONN_ID,
+    check_pacing,
+    invalid_input_fails_task,
+    isoformat_utc,
+    window_from_context,
+)
 from vobiz_provider.version_compat import AirflowException, AirflowSensorTimeout, AirflowSkipException, conf
 from vobiz_provider.waiting import (
     Collect,
@@ -48,7 +51,7 @@ BACKOFF_FACTOR = 2.0
 
 
 def default_since(context: Context) -> datetime | None:
-    """The default ``since`` of the run's meeting window (see :func:`~vobiz_provider.meeting_window.default_window`)."""
+    """The default ``since`` of the run's meeting window (see :func:`~vobiz_provider.validation.default_window`)."""
     window = window_from_context(context)
     return None if window is None else window.since
 

@@ -16,12 +16,12 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from vobiz_provider.constants import FILE_FORMATS
 from vobiz_provider.testing.faults import error_response
 from vobiz_provider.testing.listing import BadQuery, list_body
 from vobiz_provider.testing.media import media, storage
 from vobiz_provider.testing.render import conference_object, new_api_id, recording_object
 from vobiz_provider.testing.state import RecordingInProgressError
+from vobiz_provider.validation import FILE_FORMATS
 
 if TYPE_CHECKING:
     from vobiz_provider.testing.state import FakeState

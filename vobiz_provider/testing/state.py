@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from vobiz_provider.constants import FILE_FORMATS
 from vobiz_provider.testing.audio import AudioFile
 from vobiz_provider.testing.records import ActiveRecording, FakeRecording, Room
 from vobiz_provider.testing.render import as_utc, host_port, recording_object, utcnow
 from vobiz_provider.testing.settings import ROUTE_KEYS, FakeSettings
+from vobiz_provider.validation import FILE_FORMATS
 
 if TYPE_CHECKING:
     from vobiz_provider.testing.faults import Fault

@@ -25,12 +25,10 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
-from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import TriggerArgumentError, VobizConfigError, VobizConnectionError, VobizError
-from vobiz_provider.hooks.listing import RecordingIndex, add_time_filters, skipped_words
-from vobiz_provider.instants import isoformat_utc
+from vobiz_provider.hooks.api import RecordingIndex, add_time_filters, skipped_words
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
-from vobiz_provider.validation import check_pacing, require_epoch
+from vobiz_provider.validation import DEFAULT_CONN_ID, check_pacing, isoformat_utc, require_epoch
 from vobiz_provider.waiting import (
     DEFAULT_MAX_POLL_INTERVAL,
     FailureKind,

@@ -25,8 +25,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
 from vobiz_provider.exceptions import ConnectionLookupError, VobizAuthError, VobizConfigError, VobizRateLimitError
+from vobiz_provider.hooks.api import RecordingIndex, RecordingSearch
 from vobiz_provider.hooks.connection import VobizSettings
-from vobiz_provider.hooks.listing import RecordingIndex, RecordingSearch
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.models import Recording
 from vobiz_provider.waiting import RecordingWait, asked_wait, poll_async

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from vobiz_provider.instants import isoformat_utc, parse_instant
 from vobiz_provider.log import Log
 from vobiz_provider.models import Recording
+from vobiz_provider.validation import isoformat_utc, parse_instant
 
 STATE_VERSION = 1
 
