@@ -1,10 +1,7 @@
-"""A wait for a recording's file, shared by the sensor (on the worker) and its trigger (in the triggerer).
-
-:class:`RecordingTarget` is what the wait is for, :class:`RecordingWait` what its answers showed,
-:func:`poll` and :func:`poll_async` one poll each (sync hook, async hook, side by side),
-:class:`PollSchedule` the pacing and the failure budget, and the builders and :func:`read_event`
-the trigger's one event. No I/O but the hook a poll is given. Light (the standard library and the
-provider's light modules): DAG files import it at parse time. See docs/architecture.md.
+"""A wait for a recording's file, shared by the sensor (on the worker) and its trigger (in the triggerer):
+what it is for (:class:`RecordingTarget`), what the answers showed (:class:`RecordingWait`), one poll
+(:func:`poll`, :func:`poll_async`), the pacing (:class:`PollSchedule`) and the trigger's one event.
+No I/O but the hook a poll is given; light enough for DAG parse. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -44,9 +41,8 @@ if TYPE_CHECKING:
     from vobiz_provider.hooks.vobiz import VobizAsyncHook, VobizHook
     from vobiz_provider.triggers.shared_polling import SharedRoomSearch
 
-# How much earlier than a stop's ``stopped_at`` the recording it ended may say it ended (its
-# ``end_ms``, else ``add_time``): Vobiz stamps the end by its clock before it answers, the worker
-# stamps ``stopped_at`` by its clock when the answer arrives (docs/meeting-window.md).
+# How much earlier than a stop's ``stopped_at`` the part it ended may say it ended: Vobiz and the
+# worker stamp the two by different clocks (docs/meeting-window.md).
 STOP_CLOCK_ALLOWANCE_S = 30.0
 
 # -- what the wait is for --------------------------------------------------------------------------
@@ -60,10 +56,8 @@ class Collect(str, Enum):
 
 
 def stop_time(after_stop: Any) -> datetime | None:
-    """The ``stopped_at`` of a stop that stopped a recording, from the stop operator's XCom (a
-    dict, or its JSON or Python repr); None when the stop stopped nothing or sent nothing (the
-    room had ended on its own: the newest recording of the window is the meeting's end), or when
-    ``after_stop`` is not given.
+    """The ``stopped_at`` in the stop operator's XCom (a dict, or its JSON or Python repr); None when
+    the stop stopped nothing, sent nothing, or ``after_stop`` is not given.
 
     :raises VobizConfigError: naming ``after_stop`` and what is wrong with it.
     """
@@ -95,13 +89,11 @@ class RecordingTarget:
     (the part a stop ended, with ``stopped_at``; every part, with ``collect="all"``).
 
     :param conference_name: the room, case-sensitive; with ``recording_id`` it must be that recording's room.
-    :param recording_id: the recording's id; when given, ``since`` and ``until`` are not used to choose.
-    :param since: aware UTC; recordings of the room added before it belong to earlier meetings.
-    :param until: aware UTC or None (no upper bound); recordings added after it belong to later meetings.
-    :param stopped_at: aware UTC or None: when the pipeline's stop stopped the room's recording; only a
-        recording that ended then or later (less :data:`STOP_CLOCK_ALLOWANCE_S`)
-        is the stop's part, and the wait needs it.
-    :param collect: the newest (the stop's part, with ``stopped_at``), or every recording of the window.
+    :param recording_id: the recording's id.
+    :param since: aware UTC, the window's start.
+    :param until: aware UTC or None (no upper bound).
+    :param stopped_at: aware UTC or None: when the pipeline's stop stopped the room's recording.
+    :param collect: the newest, or every recording of the window.
     """
 
     conference_name: str | None
@@ -173,12 +165,8 @@ class RecordingTarget:
 
 
 class RecordingWait:
-    """The state of one wait: the recording's row once found, and what the last answer showed.
-
-    Until the row is found, a poll asks for it (by id, or a search of the room's window); then it
-    only probes the files not ready yet (its own, or with ``collect="all"`` every part's). By id, a
-    404 for the row means "not yet" until the row has been seen; after that it means the recording
-    is gone (:class:`~vobiz_provider.exceptions.RecordingGoneError`).
+    """One wait's state: the recording's row once found, and what the last answer showed. By id, a 404
+    means "not yet" until the row was seen, then :class:`~vobiz_provider.exceptions.RecordingGoneError`.
 
     :param target: what to look for.
     :param row_seen: the row was seen before (by an earlier check on the worker).
@@ -188,10 +176,7 @@ class RecordingWait:
         self.target = target
         self.row_seen = row_seen
         self.row: Recording | None = None
-        # The room's other recordings in the window when the row was found (stopped and restarted).
-        self.others: list[Recording] = []
-        # collect="all": every recording of the window, oldest first, once the search found them;
-        # and the ids whose files are available.
+        self.others: list[Recording] = []  # the room's other recordings in the window (stopped and restarted)
         self.parts: list[Recording] = []
         self._ready_ids: set[str] = set()
         self._last_seen = f"no answer from Vobiz yet about {target.describe()}"
@@ -211,8 +196,8 @@ class RecordingWait:
     def note_row_missing(self, error: VobizNotFoundError | UnusableRecordingError) -> None:
         """The row asked for by id is not there (404) or lacks a field (Vobiz is still processing it).
 
-        :raises RecordingGoneError: a 404 for a row seen before (it was deleted).
-        :raises UnusableRecordingError: ``error``, when a field is unreadable rather than missing (fatal).
+        :raises RecordingGoneError: a 404 for a row seen before.
+        :raises UnusableRecordingError: ``error``, when a field is unreadable rather than missing.
         """
         recording_id = self.target.recording_id
         if isinstance(error, UnusableRecordingError):
@@ -229,20 +214,16 @@ class RecordingWait:
             self._last_seen = f"Vobiz does not know recording {recording_id!r} yet (404)"
 
     def note_search(self, search: RecordingSearch) -> None:
-        """The search of the room: its match becomes the row, or it says what was seen instead.
-
-        With a stop, the match is the earliest-ending recording that ended at or after it (the
-        part it ended); an earlier part of the window is never the match. With ``collect="all"``
-        every recording of the window becomes a part, once the match is among them.
-        """
+        """The room's search: its match becomes the row (with a stop, the earliest part that ended at
+        or after it; docs/meeting-window.md), or the search is kept to say what was seen."""
         target = self.target
         match = search.match
         if target.stopped_at is not None:
             stops = [rec for rec in search.in_window if target.is_stops_part(rec)]
             match = min(stops, key=lambda rec: (rec.ended_at, rec.add_time)) if stops else None
         if match is None:
-            self._last_search = search  # described only when asked (a timeout): polls stay cheap
-            self._earlier_parts = list(search.in_window)  # parts of the window, all ended before the stop
+            self._last_search = search  # described only at a timeout: polls stay cheap
+            self._earlier_parts = list(search.in_window)  # all ended before the stop
             return
         self.others = sorted(
             (rec for rec in search.in_window if rec is not match), key=lambda rec: rec.add_time, reverse=True
@@ -314,8 +295,7 @@ def _name(recording: Recording) -> str:
 
 
 def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
-    """Find the row unless known, then probe the files not available yet: the ready recording
-    (with ``collect="all"``, every part ready: :meth:`RecordingWait.collected`), or None."""
+    """Find the row unless known, then probe the files not available yet: the ready recording, or None."""
     target = wait.target
     if wait.row is None and target.recording_id is not None:
         try:
@@ -333,8 +313,7 @@ def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
 async def poll_async(
     hook: VobizAsyncHook, wait: RecordingWait, shared: SharedRoomSearch | None = None
 ) -> Recording | None:
-    """The same poll with the async hook; a room's window is looked up in ``shared`` (the list read
-    shared with the other waits in the triggerer) when given."""
+    """:func:`poll` with the async hook; a room is searched in ``shared`` (the triggerer's shared read) when given."""
     target = wait.target
     if wait.row is None and target.recording_id is not None:
         try:
@@ -343,11 +322,8 @@ async def poll_async(
             wait.note_row_missing(missing)
     elif wait.row is None:
         assert target.conference_name is not None and target.since is not None
-        if shared is None:
-            search = await hook.find_conference_recording(target.conference_name, target.since, target.until)
-        else:
-            search = await shared.find_conference_recording(target.conference_name, target.since, target.until)
-        wait.note_search(search)
+        finder = hook if shared is None else shared
+        wait.note_search(await finder.find_conference_recording(target.conference_name, target.since, target.until))
     for recording in wait.files_to_probe():
         wait.note_file(recording, await hook.recording_file_ready(recording))
     return wait.ready()
@@ -362,13 +338,9 @@ DEFAULT_MAX_POLL_INTERVAL = 600.0
 class FailureKind(str, Enum):
     """What a failed poll means for the wait (docs/reliability.md)."""
 
-    FATAL = "fatal"
-    """Waiting cannot fix it (401/403, a deleted recording, bad input, another 4xx, a row asked for
-    by id with a field that does not parse): stop now."""
-    RATE_LIMITED = "rate_limited"
-    """Vobiz asked us to slow down (429): wait (as long as it asked), not a failure."""
-    TRANSIENT = "transient"
-    """May pass (5xx, transport failures, malformed answers): wait and count it against the budget."""
+    FATAL = "fatal"  # waiting cannot fix it (401/403, another 4xx, a deleted recording, bad input): stop
+    RATE_LIMITED = "rate_limited"  # 429: wait as long as Vobiz asked, not a failure
+    TRANSIENT = "transient"  # 5xx, transport, malformed answers: wait, and count it against the budget
 
 
 def classify(error: VobizError) -> FailureKind:
@@ -389,16 +361,14 @@ def asked_wait(error: VobizError) -> float:
 
 
 class PollSchedule:
-    """The waits of one poll loop: the interval (growing by ``backoff`` per poll up to ``max_interval``),
-    stretched by ``Retry-After``, the budget of failed polls in a row, and the deadline. Every
-    outcome leads to a wait of at least the interval (never a tight loop). Pure: no clock, no sleep.
+    """The pauses of one poll loop: at least the interval after every poll (growing by ``backoff``),
+    stretched by ``Retry-After``, a budget of failed polls in a row, and a last poll at the deadline.
 
     :param interval: seconds between polls.
     :param backoff: factor the interval grows by after each poll; 1 keeps it constant.
     :param max_interval: the longest interval; default ten minutes (or ``interval`` if longer).
     :param max_failures: failed polls in a row after which the loop gives up.
-    :param deadline: seconds since the epoch after which no poll is made but a last one at the
-        deadline itself; None for a loop without an end.
+    :param deadline: seconds since the epoch; None for a loop without an end.
     """
 
     def __init__(
@@ -449,8 +419,7 @@ class PollSchedule:
         return max(self._next(), asked_wait(error))
 
     def sleep_before_next_poll(self, wait: float, now: float) -> float | None:
-        """How long to sleep before the next poll, or None when the wait is over (the last poll,
-        at the deadline, has been made). A wait that reaches past the deadline is cut to end there."""
+        """How long to sleep before the next poll (cut to end at the deadline), or None: the wait is over."""
         if self.deadline is None:
             return wait
         remaining = self.deadline - now
@@ -460,10 +429,8 @@ class PollSchedule:
         return min(wait, remaining)
 
 
-# -- the trigger's one event -----------------------------------------------------------------------
-# {"status": "success", "recording": {...}} (with a "message" when the window held several
-# recordings, and with collect="all" "recordings": every part, oldest first),
-# {"status": "timeout", "message": ...} or {"status": "error", "message": ...}.
+# -- the trigger's one event: {"status": "success", "recording": {...}, "message"?, "recordings"?},
+# or {"status": "timeout" | "error", "message": ...} ---------------------------------------------
 
 
 class WaitStatus(str, Enum):
@@ -495,8 +462,7 @@ def error_event(message: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class WaitOutcome:
-    """A validated event: the status, the recording (success) and the message (timeout, error; for a
-    success, what to know about the choice, or empty)."""
+    """A validated event: the status, the recording (success) and the message."""
 
     status: WaitStatus
     recording: Recording | None = None

@@ -1,8 +1,5 @@
-"""ConferenceRecordingSensor: wait until a Vobiz conference recording's file can be downloaded.
-
-Only ``airflow.sdk``, the standard library and the provider's light modules are imported here:
-DAG files import this module at every parse. The hook and the trigger load when a task runs.
-"""
+"""ConferenceRecordingSensor. DAG files import this module at every parse: the hook and the
+trigger are imported when a task runs."""
 
 from __future__ import annotations
 
@@ -43,8 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ConferenceRecordingSensor"]
 
-# Airflow's own deferral timeout is a backstop set this much after the trigger's deadline, so
-# the trigger's timeout event (which says what was seen) arrives first.
+# Airflow's deferral timeout comes this much after the trigger's, whose timeout event says what was seen.
 DEFERRAL_GRACE = timedelta(seconds=60)
 # Exponential backoff doubles the interval, as BaseSensorOperator's does in poke mode.
 BACKOFF_FACTOR = 2.0
@@ -63,54 +59,27 @@ def _unset(value: Any) -> bool:
 class ConferenceRecordingSensor(BaseSensorOperator):
     """Wait until a Vobiz conference recording exists and its file can be downloaded.
 
-    The recording is chosen by ``recording_id``, or as the newest conference recording of
-    ``conference_name`` added within the meeting's window ``[since, until]`` (instants, both
-    bounds inclusive), so a re-run or a backfill collects its own meeting's recording. Every row
-    is checked here (Vobiz may ignore list filters); the sensor succeeds only when the file is
-    available (HEAD, else a one-byte ranged GET). 401/403 fail at once (with ``soft_fail``, the
-    task is skipped); so does a recording id that answers 404 after its row had been seen.
-    Unset bounds default from the run's data interval (docs/meeting-window.md, "The sensor's
-    default window", and "When to set the bounds by hand").
+    The recording is ``recording_id``, or the newest conference recording of ``conference_name``
+    added within the meeting's window ``[since, until]`` (both inclusive; unset bounds come from
+    the run: docs/meeting-window.md). 401/403 fail at once (skipped with ``soft_fail``). Deferrable,
+    it checks once on the worker, then defers to
+    :class:`~vobiz_provider.triggers.recording.ConferenceRecordingTrigger` (docs/architecture.md).
+    Returns (XCom) :meth:`~vobiz_provider.models.Recording.to_dict`, or with ``collect="all"`` a
+    list of them, oldest first.
 
-    Several recordings of the room in the window (stopped and restarted): the newest is returned
-    and a warning names the others; ``after_stop`` waits for the part the pipeline's stop ended,
-    ``collect="all"`` returns every part (docs/meeting-window.md, "Several recordings in one
-    meeting").
-
-    ``poke`` and ``reschedule`` use the connection's retry policy per poke. Deferrable (default:
-    ``[operators] default_deferrable``), it checks once on the worker, then defers to
-    :class:`~vobiz_provider.triggers.recording.ConferenceRecordingTrigger` with a deadline
-    ``timeout`` seconds after the task started (docs/architecture.md follows that path).
-
-    Returns (XCom) the recording as a dict (``recording_id``, ``recording_url``,
-    ``conference_name``, ``add_time``, ...; :meth:`~vobiz_provider.models.Recording.to_dict`), or
-    with ``collect="all"`` a list of them, oldest first. A timeout says what was looked for and
-    what was seen.
-
-    :param conference_name: the room, case-sensitive (templated). With ``recording_id``, the
-        recording must be of this room.
+    :param conference_name: the room, case-sensitive (templated); with ``recording_id``, its room.
     :param recording_id: the recording's id (templated); ``since`` and ``until`` are then not used.
-    :param since: the window's start (inclusive): an ISO-8601 string or a datetime (templated);
-        a value without an offset is UTC. Empty or None: the default from the run (see above).
-    :param until: the window's end (inclusive), the same types and rules as ``since``; it must not
-        be before ``since``. Empty or None: the default from the run (see above).
-    :param after_stop: the stop operator's XCom (templated: ``after_stop=stop.output``; a dict, or
-        its JSON). When its ``status`` is ``"stopped"``, only a recording of the room that ended at
-        or after its ``stopped_at`` (its ``end_ms``, else its ``add_time``; less 30 s for the
-        difference between Vobiz's clock and the worker's) is the recording: an earlier part of
-        the window is never returned as it. ``"not_recording"`` and ``"not_sent"`` change nothing.
-        Not used with ``recording_id``.
-    :param collect: ``"newest"`` (default): one recording dict; ``"all"``: a list of every
-        recording of the room added within ``[since, until]``, oldest first, returned once each
-        file can be downloaded (and, with ``after_stop``, once the stop's part is among them).
-        Not with ``recording_id`` (refused).
+    :param since: the window's start: an ISO-8601 string or a datetime (templated; no offset: UTC).
+    :param until: the window's end, as ``since``; not before it.
+    :param after_stop: the stop operator's XCom (``after_stop=stop.output``): when it says
+        ``"stopped"``, only the part that ended at or after its ``stopped_at`` is the recording
+        (docs/meeting-window.md, "Several recordings in one meeting").
+    :param collect: ``"newest"`` (default) or ``"all"``: every recording of the window, oldest first.
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     :param deferrable: wait in the triggerer instead of a worker slot.
-    :param max_consecutive_failures: deferrable only: failed polls in a row (5xx, transport
-        failures, malformed answers) after which the sensor fails; 429 does not count.
+    :param max_consecutive_failures: deferrable only: failed polls in a row (not 429) that fail the sensor.
 
-    ``poke_interval``, ``timeout``, ``mode``, ``exponential_backoff`` and ``max_wait`` (the cap
-    of the growing interval) apply as for every sensor, to the trigger's polls too.
+    ``poke_interval``, ``timeout``, ``mode``, ``exponential_backoff`` and ``max_wait`` apply to the trigger too.
     """
 
     template_fields: Sequence[str] = ("conference_name", "recording_id", "since", "until", "after_stop")
@@ -222,8 +191,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         return PokeReturnValue(is_done=True, xcom_value=result)
 
     def _get_next_poke_interval(self, started_at: Any, run_duration: Callable[[], float], poke_count: int) -> float:
-        """Airflow's interval, cut to end at the timeout: the last poke is made at the deadline, as
-        the trigger's is, not up to an interval after it."""
+        """Airflow's interval, cut to end at the timeout: the last poke is made at the deadline, as the trigger's."""
         interval = super()._get_next_poke_interval(started_at, run_duration, poke_count)
         return max(0.0, min(interval, self.timeout - run_duration()))
 
@@ -276,8 +244,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         )
 
     def _skip_if_soft_fail(self, err: VobizError) -> None:
-        """A failure waiting cannot fix (401/403, another 4xx) skips the task with ``soft_fail`` (or
-        ``never_fail``), as Airflow does for a sensor's own failures and the trigger's error event."""
+        """A failure waiting cannot fix skips the task with ``soft_fail`` (or ``never_fail``), as Airflow's own do."""
         for flag in ("soft_fail", "never_fail"):  # never_fail: newer Airflow releases only
             if getattr(self, flag, False):
                 raise AirflowSkipException(f"Skipping due to {flag}: {err}") from err

@@ -1,14 +1,7 @@
-"""Triggers on Vobiz recordings.
-
-``ConferenceRecordingTrigger`` waits in the triggerer until a recording's file can be downloaded
-(the sensor's deferral); ``VobizRecordingEventTrigger`` watches the recordings list for an
-``AssetWatcher`` and emits one event per new recording.
-
-DAG files build ``VobizRecordingEventTrigger`` at parse time, so this module imports only light
-modules at its top. The async hook (and aiohttp) are imported when a trigger is built
-(``__init__``, which the triggerer runs before the trigger's loop), never inside ``run()``: an
-import there would stall every other trigger on the triggerer's event loop.
-"""
+"""The sensor's wait (``ConferenceRecordingTrigger``) and the ``AssetWatcher``'s watch of the list
+(``VobizRecordingEventTrigger``). DAG files import this module, so its top imports only light
+modules; the async hook is imported in ``__init__``, never in ``run()`` (an import there stalls
+the triggerer's event loop)."""
 
 from __future__ import annotations
 
@@ -28,7 +21,12 @@ from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 from vobiz_provider.exceptions import TriggerArgumentError, VobizConfigError, VobizConnectionError, VobizError
 from vobiz_provider.hooks.api import RecordingIndex, add_time_filters, skipped_words
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
-from vobiz_provider.validation import DEFAULT_CONN_ID, check_pacing, isoformat_utc, require_epoch
+from vobiz_provider.validation import (
+    DEFAULT_CONN_ID,
+    check_pacing,
+    isoformat_utc,
+    require_epoch,
+)
 from vobiz_provider.waiting import (
     DEFAULT_MAX_POLL_INTERVAL,
     FailureKind,
@@ -58,10 +56,7 @@ MIN_POLL_TIME_S = 0.5
 
 
 def load_shared_polling() -> None:
-    """Import the shared polling (the async hook and aiohttp with it) here, not at the module's top,
-    which DAG files load. Each trigger calls it in ``__init__``, so the import is done before
-    ``run()``; there it is a dictionary lookup.
-    """
+    """Import the shared polling (and aiohttp) when a trigger is built, not when a DAG file is parsed."""
     import vobiz_provider.triggers.shared_polling  # noqa: F401
 
 
@@ -69,12 +64,8 @@ _P = ParamSpec("_P")
 
 
 def refused_kwargs_fail_only_this_trigger(init: Callable[_P, None]) -> Callable[_P, None]:
-    """A trigger's ``__init__`` that refuses its kwargs raises :class:`TriggerArgumentError`: still a
-    ``VobizConfigError`` (a ``ValueError``) naming the parameter at DAG parse and in the sensor, and a
-    ``TypeError``, the one error Airflow's triggerer survives while it builds triggers
-    (``TriggerRunner.create_triggers``): it fails that trigger alone. Any other error there would
-    stop the triggerer's every wait and watcher (a provider upgrade with a stricter check, a
-    restored database)."""
+    """Refused kwargs raise :class:`TriggerArgumentError`, a ``VobizConfigError`` and a ``TypeError``:
+    the one error the triggerer survives while it builds triggers, so only this trigger fails."""
 
     @functools.wraps(init)
     def checked(*args: _P.args, **kwargs: _P.kwargs) -> None:
@@ -91,9 +82,7 @@ def refused_kwargs_fail_only_this_trigger(init: Callable[_P, None]) -> Callable[
 async def by_deadline(poll: Coroutine[Any, Any, _T], seconds: float) -> _T:
     """``poll``'s result, or :class:`asyncio.TimeoutError` (the poll cancelled) after ``seconds``.
 
-    Not ``asyncio.wait_for``: before Python 3.12 it returns the result when the poll finishes in
-    the same loop turn as the caller is cancelled, so the triggerer's cancel (a cleared task, a
-    timeout) was lost and the wait polled on, forever (found by benchmarks/trigger_pacing.py).
+    Not ``asyncio.wait_for``: before Python 3.12 it can swallow the caller's cancel (benchmarks/trigger_pacing.py).
     """
     task = asyncio.ensure_future(poll)
     try:
@@ -107,26 +96,16 @@ async def by_deadline(poll: Coroutine[Any, Any, _T], seconds: float) -> _T:
 
 
 def _on_grid(sleep: float, interval: float) -> float:
-    """``sleep`` stretched to end on a grid of a tenth of the interval (a second at most), so a
-    triggerer's many waits wake together a few dozen times per interval, not one by one (each
-    lone wake-up of the loop costs more CPU than the poll it makes)."""
+    """``sleep`` stretched to a grid of a tenth of the interval (a second at most): many waits wake together."""
     tick = min(MAX_WAKE_GRID, interval / 10)
     now = asyncio.get_running_loop().time()
     return math.ceil((now + sleep) / tick) * tick - now
 
 
 class ConferenceRecordingTrigger(BaseTrigger):
-    """Poll Vobiz until a recording's file is available, then send one event (the sensor's deferral).
-
-    Looks the recording up by id, or as the newest conference recording of a room added within
-    ``[since, until]``; once its row is found, only its file is probed. The waits on one
-    connection in the triggerer share one hook and one read of the list per interval
-    (:mod:`~vobiz_provider.triggers.shared_polling`). Paced by :class:`~vobiz_provider.waiting.PollSchedule`
-    (at least the interval after every poll, ``Retry-After``, a failure budget, a last poll at the
-    deadline). Sends exactly one event (:func:`~vobiz_provider.waiting.read_event` reads it):
-    success with the recording, timeout (what was looked for and seen) or error (a failure waiting
-    cannot fix, or the budget spent). Every argument is plain JSON, so the trigger survives a
-    triggerer restart. docs/architecture.md follows one wait module by module.
+    """Poll Vobiz until a recording's file is available, then send one event (the sensor's deferral):
+    success, timeout or error (:func:`~vobiz_provider.waiting.read_event`). Arguments are plain JSON,
+    so the wait survives a triggerer restart. docs/architecture.md follows one wait module by module.
 
     :param deadline: when to give up: seconds since the epoch, or an ISO-8601 instant.
     :param conference_name: the room (with ``since``), or the room ``recording_id`` must belong to.
@@ -243,9 +222,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
         debug = self.log.isEnabledFor(logging.DEBUG)
         while True:
             try:
-                # The hook's session is shared, so the deadline bounds the poll here: an answer
-                # still on its way at the deadline is not waited for.
-                # A poll looks the connection up as the account says: a failed look-up is a failed poll.
+                # The session is shared, so the deadline bounds the poll here.
                 recording = await by_deadline(account.poll(wait, room_search), self._time_left())
             except asyncio.TimeoutError:
                 last_error = VobizConnectionError("Vobiz did not answer the poll by the wait's deadline", sent=True)
@@ -265,9 +242,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
                         self.log.warning("%s", several)
                     return success_event(recording, several, wait.collected())
                 if room_search is not None and wait.row is not None:
-                    # The wait's row is found (the stop's part, not merely the newest): from now on
-                    # it probes files only, so its window no longer stretches the shared reads.
-                    room_search.leave()
+                    room_search.leave()  # the row is found: files only from now on
                 pause, last_error = schedule.after_answer(), None
                 if debug:
                     self.log.debug("Not ready: %s; polling again in %.1f s", wait.describe(), pause)
@@ -289,40 +264,25 @@ class ConferenceRecordingTrigger(BaseTrigger):
         return message
 
 
-# The trigger runner hands yielded events to its supervisor about once a second, and the
-# supervisor stores them a moment later; a state-store write goes to the API server at once.
-# An event is taken as stored once it was yielded at least one poll and this many seconds ago.
+# An event is taken as stored once yielded at least one poll and this many seconds ago (the runner
+# hands events to its supervisor about once a second).
 EVENT_STORED_AFTER = 5.0
 # Failed polls in a row (5xx, transport, malformed answers) before the watcher pauses.
 WATCH_MAX_CONSECUTIVE_FAILURES = 5
-# A row whose file still does not answer this long after its add_time will never have one: it is
-# skipped (logged), so it does not hold the watermark back and get probed forever.
+# A file still not available this long after its add_time never will be: skipped, so it does not hold the watermark.
 PENDING_FILE_LIMIT = timedelta(hours=24)
-# A recording whose file probe fails (5xx, transport failures) is probed again at later polls, and
-# given up once this many probes in a row have failed over at least PROBE_FAILING_FOR; a fatal
-# answer (400, 403, another 4xx but 429) gives it up at once. Either way only that recording. A 401
-# is the credentials' fault, not the file's: the watcher pauses, as for a 401 on the list.
+# A failing file probe is given up after this many in a row over PROBE_FAILING_FOR (docs/event-driven.md).
 PROBE_MAX_FAILURES = 5
 PROBE_FAILING_FOR = timedelta(minutes=10)
-
-
-def _optional_room(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not value.strip() or value == "None":
-        raise VobizConfigError(f"conference_name must be a room's name or None (every room), got {value!r}")
-    return value
 
 
 class VobizRecordingEventTrigger(BaseEventTrigger):
     """Watch Vobiz's recordings list and emit one event per new recording once its file can be downloaded.
 
     For an ``AssetWatcher``: each event's payload is the recording dict ``ConferenceRecordingSensor``
-    returns, for ``DownloadRecordingOperator``. Every ``poll_interval`` it lists the recordings
-    added since its watermark (kept in the asset state store under :attr:`state_key`), probes the
-    files of the new ones and emits those that are available. Delivery is at least once: consumers
-    dedupe by ``recording_id``. docs/event-driven.md has the contract, the pacing and what a
-    failed probe or list does.
+    returns. It lists the recordings added since its watermark (kept in the asset state store) and
+    emits those whose file is available, at least once: consumers dedupe by ``recording_id``.
+    docs/event-driven.md has the contract.
 
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     :param conference_name: one room to watch (exact name); None watches every room with one list
@@ -341,13 +301,19 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         poll_interval: float = 60.0,
     ) -> None:
         super().__init__()
+        check_pacing(poll_interval, 1.0, None, WATCH_MAX_CONSECUTIVE_FAILURES)
         if not isinstance(vobiz_conn_id, str) or not vobiz_conn_id.strip():
             raise VobizConfigError(f"vobiz_conn_id must be a connection id, got {vobiz_conn_id!r}")
         if not isinstance(recording_type, str) or not recording_type.strip():
             raise VobizConfigError(f"recording_type must be a type such as 'conference', got {recording_type!r}")
-        check_pacing(poll_interval, 1.0, None, WATCH_MAX_CONSECUTIVE_FAILURES)
+        if conference_name not in (None, "") and (
+            not isinstance(conference_name, str) or not conference_name.strip() or conference_name == "None"
+        ):
+            raise VobizConfigError(
+                f"conference_name must be a room's name or None (every room), got {conference_name!r}"
+            )
         self.vobiz_conn_id = vobiz_conn_id
-        self.conference_name = _optional_room(conference_name)
+        self.conference_name = conference_name or None
         self.recording_type = recording_type.strip().lower()
         self.poll_interval = float(poll_interval)
 
@@ -430,8 +396,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
                 mark = mark.advance(listed, [*stored, *abandoned])
                 for rid in stored:  # now covered by the watermark (or ahead of it), or deleted
                     del yielded[rid]
-                # Bounded memory: what the watermark covers now is never listed again, and what it
-                # holds in ``ahead`` is not new; only recordings still listed past it are kept.
+                # Bounded memory: only recordings still listed past the watermark are kept.
                 past = {r.recording_id for r in listed if not mark.covers(r)}
                 abandoned &= past
                 failing = {rid: failed for rid, failed in failing.items() if rid in past}
@@ -453,12 +418,8 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         failing: dict[str, tuple[int, float]],
         abandoned: set[str],
     ) -> bool:
-        """Whether the recording's file is ready. A probe that fails affects only this recording:
-        it is probed again at the next poll, or given up (added to ``abandoned``, one warning).
-
-        :raises VobizError: a 429 (the poll's pacing waits it out, as for the list) or a 401 (the
-            credentials, not this file: the watcher pauses as for the list, and loses no recording).
-        """
+        """Whether the recording's file is ready; a failed probe affects this recording alone (probed
+        again, or given up into ``abandoned``), but a 429 or a 401 is raised: it is the account's."""
         rid = recording.recording_id
         try:
             ready = await hook.recording_file_ready(recording)
@@ -522,8 +483,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         return mark
 
     async def _list_past(self, hook: VobizAsyncHook, mark: Watermark) -> tuple[list[Recording], int]:
-        """The recordings this watcher emits that are past the watermark, oldest first, and how
-        many rows of the list were skipped (unusable)."""
+        """The recordings this watcher emits past the watermark, oldest first, and the rows skipped."""
         filters: dict[str, Any] = {"recording_type": self.recording_type, **add_time_filters(mark.add_time)}
         if self.conference_name is not None:
             filters["conference_name"] = self.conference_name

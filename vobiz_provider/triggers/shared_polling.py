@@ -1,18 +1,9 @@
-"""Shared polling in the triggerer: the waits on one Vobiz connection in one event loop share one
-hook (one HTTP session, one look-up of the connection at a time) and one read of the recording
-list per interval.
+"""What the waits on one connection share in one event loop of the triggerer: one hook (one HTTP
+session, one look-up of the connection at a time) and one read of the recording list per interval.
 
-A wait joins its connection's :class:`SharedAccount` with :func:`shared_account` and leaves it
-when it ends (cancelled too); the last to leave closes the session and cancels any read still
-running. A wait for a room asks its :class:`SharedRoomSearch`, which hands it the newest read of
-the list newer than the one it saw last (:class:`SharedReads` starts one only when there is
-none). Each wait keeps its own pacing, deadline, failure budget and file probes; a failed read is
-a failed poll of every wait that gets it, and a 429 pauses the reads until its ``Retry-After``.
-The reads cover the recent band of ``since``; a wait far behind it (:data:`FAR_BEHIND`,
-:data:`RECENT_BAND`: a backfill's) searches its own room. docs/performance.md, "What the code
-does to reach them", has the numbers and the reasons.
-
-Imported when a trigger runs (it loads the async hook), not when a DAG is parsed.
+Each wait keeps its own pacing, deadline and failure budget; a failed read is a failed poll of
+every wait that gets it. A wait far behind the recent band (a backfill's) searches its own room.
+docs/architecture.md and docs/performance.md have the path and the reasons. Not imported at DAG parse.
 """
 
 from __future__ import annotations
@@ -33,21 +24,17 @@ from vobiz_provider.waiting import RecordingWait, asked_wait, poll_async
 
 __all__ = ["SharedAccount", "SharedReads", "SharedRoomSearch", "shared_account"]
 
-# The trigger's own loop is the retry: a request that fails is not repeated inside the hook.
-HOOK_MAX_RETRIES = 0
 # Seconds between look-ups of the connection by a shared account (docs/deployment.md).
 CONNECTION_REREAD_S = 300.0
 
 
 def _now() -> float:
-    """The event loop's monotonic clock: reads are ordered by it, so a step of the wall clock
-    (NTP, a suspended VM) neither pauses the reads for an hour nor takes an old read for new."""
+    """The event loop's monotonic clock, which orders reads (a step of the wall clock must not)."""
     return asyncio.get_running_loop().time()
 
 
-# The recent band the shared reads cover: a wait whose ``since`` lies more than FAR_BEHIND before
-# the newest ``since`` of the waits searching, and more than RECENT_BAND before now, searches its own
-# room (see the module's docstring).
+# A wait whose ``since`` lies more than FAR_BEHIND before the newest ``since`` searching, and more
+# than RECENT_BAND before now, searches its own room rather than stretch the shared reads.
 FAR_BEHIND = timedelta(hours=6)
 RECENT_BAND = timedelta(hours=36)
 
@@ -66,14 +53,11 @@ class _Read:
 class SharedReads:
     """The account's reads of the recording list, shared by the waits searching a room in the recent band.
 
-    Reads are ordered by the event loop's monotonic clock (``loop.time()``): a step of the wall
-    clock neither hands a wait a stale read nor starts needless ones, nor stretches a 429's pause.
-
     :param hook: the account's hook; reads are sent through it.
     """
 
     def __init__(self, hook: VobizAsyncHook) -> None:
-        self._hook = hook
+        self.hook = hook
         self._since: Counter[datetime] = Counter()  # the ``since`` of every wait still searching
         self._newest_since: datetime | None = None
         self._latest: _Read | None = None
@@ -97,21 +81,9 @@ class SharedReads:
         recent = datetime.now(timezone.utc) - RECENT_BAND
         return recent if self._newest_since is None else min(recent, self._newest_since - FAR_BEHIND)
 
-    def far_behind(self, since: datetime) -> bool:
-        """Whether a wait searching since ``since`` pays for its own read rather than stretch the shared one."""
-        return since < self.band_start()
-
-    async def own_search(self, conference_name: str, since: datetime, until: datetime | None) -> RecordingSearch:
-        """The room's own paged search of its window (filtered by room, type and window), for a wait far behind."""
-        return await self._hook.find_conference_recording(conference_name, since, until)
-
     async def read(self, since: datetime, newer_than: float) -> tuple[RecordingIndex | Exception, float]:
-        """The outcome of a read of the list reaching back to ``since`` and started after
-        ``newer_than`` on the loop's clock (the list, or the read's failure), and when it started.
-
-        Joins the newest read (running or done) when it qualifies; otherwise starts one, unless
-        Vobiz asked to wait (429), in which case the 429 stands until its ``Retry-After`` passes.
-        """
+        """A read reaching back to ``since``, started after ``newer_than`` (the list or its failure), and
+        when it started: the newest read if it fits, else a new one unless a 429's ``Retry-After`` stands."""
         now = _now()
         read = self._latest
         fits = read is not None and read.started > newer_than and read.since <= since
@@ -138,7 +110,7 @@ class SharedReads:
 
     async def _run(self, read: _Read) -> None:
         try:
-            outcome: RecordingIndex | Exception = await self._hook.index_recordings(read.since)
+            outcome: RecordingIndex | Exception = await self.hook.index_recordings(read.since)
         except asyncio.CancelledError:
             read.outcome.cancel()
             raise
@@ -158,12 +130,11 @@ class SharedReads:
 
 
 class SharedRoomSearch:
-    """One wait's search of its room in the shared reads: the read it saw last, so each poll gets a newer one.
+    """One wait's search of its room in the shared reads; each poll gets a read newer than the last.
 
     :param reads: the account's shared reads of the list.
     :param since: the wait's ``since`` (the read must reach back to it).
-    :param interval: the wait's poll interval; its first poll takes a read up to one interval old,
-        as if it had polled one interval before (the worker's check usually did).
+    :param interval: the wait's poll interval; its first poll takes a read up to one interval old.
     """
 
     __slots__ = ("_interval", "_joined", "_last_read_started", "_reads", "_since")
@@ -179,14 +150,12 @@ class SharedRoomSearch:
     async def find_conference_recording(
         self, conference_name: str, since: datetime, until: datetime | None
     ) -> RecordingSearch:
-        """The room's search (as the hook's method of that name) answered from a read newer than the
-        last one this wait saw, or from the wait's own read when its window lies far behind the others'."""
-        if self._reads.far_behind(since):
-            return await self._reads.own_search(conference_name, since, until)
+        """The hook's method of that name, answered from a shared read (or the wait's own, far behind)."""
+        if since < self._reads.band_start():
+            return await self._reads.hook.find_conference_recording(conference_name, since, until)
         newer_than = _now() - self._interval if self._last_read_started is None else self._last_read_started
         outcome, self._last_read_started = await self._reads.read(since, newer_than)
         if isinstance(outcome, Exception):
-            # The read's failure is this wait's failed poll too (each wait counts it against its budget).
             raise outcome.with_traceback(None)
         return outcome.search(conference_name, since, until)
 
@@ -197,18 +166,14 @@ class SharedRoomSearch:
 
 
 class SharedAccount:
-    """What the waits on one connection share in one event loop: one hook (one HTTP session, one
-    look-up of the connection at a time) and the reads of the list.
-
-    The connection is looked up again every :data:`CONNECTION_REREAD_S` and at once after a 401,
-    so an edited connection (a rotated token, a new timeout) reaches waits that run for hours
-    without restarting them.
+    """What the waits on one connection share in one event loop: one hook and the reads of the list.
+    The connection is looked up again every :data:`CONNECTION_REREAD_S` and at once after a 401.
 
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     """
 
     def __init__(self, vobiz_conn_id: str) -> None:
-        self.hook = VobizAsyncHook(vobiz_conn_id, max_retries=HOOK_MAX_RETRIES)
+        self.hook = VobizAsyncHook(vobiz_conn_id, max_retries=0)  # the trigger's loop is the retry
         self.reads = SharedReads(self.hook)
         self.users = 0
         self._settings_lock = asyncio.Lock()
@@ -218,12 +183,10 @@ class SharedAccount:
         self._lookup_failed: ConnectionLookupError | None = None
 
     async def settings(self) -> VobizSettings:
-        """The connection for the next poll, looked up once for all the waits and again every
-        :data:`CONNECTION_REREAD_S`.
+        """The connection for the next poll, looked up once for all the waits.
 
-        :raises ConnectionLookupError: the connection could not be looked up and none was read
-            before (a transient failure; the waits that asked meanwhile get it too, without a
-            look-up of their own). Once read, a failed look-up keeps the connection read before.
+        :raises ConnectionLookupError: no connection read yet, and the look-up failed (the waits
+            queued for it get the same failure).
         :raises VobizConfigError: the connection is unusable (the message names the field).
         """
         asked = self._lookups
@@ -237,9 +200,7 @@ class SharedAccount:
             return self._settings
 
     async def poll(self, wait: RecordingWait, room_search: SharedRoomSearch | None) -> Recording | None:
-        """One poll of ``wait`` with the account's hook (``room_search``: its room's search in the shared
-        reads). A 401 makes the account look the connection up at once: when it changed (a rotated
-        token), the poll is made again."""
+        """One poll of ``wait``; after a 401 the connection is looked up at once, and if it changed, polled again."""
         used = await self.settings()
         try:
             return await poll_async(self.hook, wait, room_search)
@@ -256,33 +217,26 @@ class SharedAccount:
             return self._settings != used
 
     async def _read(self, *, keep_on_failure: bool) -> None:
-        """Look the connection up; the hook's later requests use it (the lock is held)."""
-        try:
-            await self._look_up(keep_on_failure)
-        finally:
-            self._lookups += 1
-
-    async def _look_up(self, keep_on_failure: bool) -> None:
-        """One look-up; ``keep_on_failure``: a connection read before stays in use when it fails."""
+        """Look the connection up (the lock is held); ``keep_on_failure``: one read before stays in use."""
         now = _now()
         try:
             self._settings = await self.hook.read_settings()
         except VobizConfigError as unusable:
             if self._settings is None or not keep_on_failure:
                 raise
-            self._next_read = now + CONNECTION_REREAD_S
             self.hook.log.warning("Vobiz: %s; polling on with the connection as it was", unusable)
-            return
         except Exception as err:  # not found, or the secrets backend or API server did not answer
             conn_id = self.hook.vobiz_conn_id
             failure = ConnectionLookupError(f"Vobiz connection {conn_id!r} could not be looked up: {err}")
             if self._settings is None or not keep_on_failure:
                 self._lookup_failed = failure
                 raise failure from None
-            self._next_read = now + CONNECTION_REREAD_S
             self.hook.log.warning("%s; polling on with the connection as it was", failure)
-            return
-        self._next_read, self._lookup_failed = now + CONNECTION_REREAD_S, None
+        else:
+            self._lookup_failed = None
+        finally:
+            self._lookups += 1
+        self._next_read = now + CONNECTION_REREAD_S
 
     def room_search(self, since: datetime, interval: float) -> SharedRoomSearch:
         """A wait's search of its room in the shared reads (it leaves them with :meth:`SharedRoomSearch.leave`)."""
