@@ -95,12 +95,9 @@ def _refuse_undefined(value: Any, param: str) -> None:
 
 
 def require_name(value: Any, param: str) -> str:
-    """Return ``value`` if it is a usable name: a string with something other than whitespace.
+    """Return ``value`` if it is a usable name: a string with something other than whitespace, and not
+    ``"None"`` (what ``{{ params.x }}`` renders for a null).
 
-    The string ``"None"`` is refused too: it is what ``{{ params.x }}`` renders for a null value.
-
-    :param value: the rendered value.
-    :param param: the parameter's name, for the message.
     :raises VobizConfigError: naming ``param`` and the value's problem.
     """
     if value is None:
@@ -123,10 +120,7 @@ def optional_name(value: Any, param: str) -> str | None:
 
 
 def optional_instant(value: Any, param: str) -> datetime | None:
-    """None and "" mean "not given"; anything else must be an instant (aware UTC is returned).
-
-    :raises VobizConfigError: naming ``param`` and the value's problem.
-    """
+    """None and "" mean "not given"; anything else must be an instant (aware UTC is returned)."""
     if value is None or value == "":
         return None
     try:
@@ -136,10 +130,7 @@ def optional_instant(value: Any, param: str) -> datetime | None:
 
 
 def require_epoch(value: Any, param: str) -> float:
-    """Seconds since the epoch, from a number or an ISO-8601 instant.
-
-    :raises VobizConfigError: naming ``param`` and the value's problem.
-    """
+    """Seconds since the epoch, from a number or an ISO-8601 instant (a ValueError naming ``param``)."""
     if isinstance(value, str):
         return parse_instant(value, field=param).timestamp()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -164,10 +155,7 @@ def seconds_argument(value: Any, param: str, *, positive: bool = False) -> float
 
 
 def as_duration(value: Any, param: str) -> timedelta | None:
-    """A positive ``timedelta`` from a timedelta or a number of seconds; None stays None.
-
-    :raises VobizConfigError: naming ``param``, for anything else.
-    """
+    """A positive ``timedelta`` from a timedelta or a number of seconds; None stays None."""
     if value is None:
         return None
     if isinstance(value, timedelta):
@@ -190,8 +178,7 @@ def check_pacing(
     interval_param: str = "poll_interval",
     max_interval_param: str = "max_poll_interval",
 ) -> None:
-    """Refuse pacing values that would poll in a tight loop or never give up, naming the parameter
-    as the caller's author wrote it (a sensor's ``poke_interval`` and ``max_wait``)."""
+    """Refuse pacing that would poll in a tight loop or never give up, naming the parameter as written."""
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
         raise VobizConfigError(f"{interval_param} must be a number of seconds > 0, got {interval!r}")
     if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not backoff >= 1:
@@ -205,10 +192,7 @@ def check_pacing(
 
 
 def require_choice(value: Any, param: str, choices: Collection[str]) -> str:
-    """Return ``value`` if it is one of ``choices`` (exactly, case included).
-
-    :raises VobizConfigError: naming ``param``, the value and the choices.
-    """
+    """Return ``value`` if it is one of ``choices`` (exactly, case included)."""
     _refuse_undefined(value, param)
     if not isinstance(value, str) or value not in choices:
         raise VobizConfigError(f"{param} must be one of {', '.join(map(repr, choices))}, got {value!r}")
@@ -216,11 +200,7 @@ def require_choice(value: Any, param: str, choices: Collection[str]) -> str:
 
 
 def require_http_url(value: Any, param: str, *, optional: bool = False) -> str | None:
-    """Return ``value`` if it is an absolute ``http``/``https`` URL with a host.
-
-    :param optional: accept None or an empty string, returned as None.
-    :raises VobizConfigError: naming ``param`` and the value's problem.
-    """
+    """Return ``value`` if it is an absolute ``http``/``https`` URL with a host (``optional``: None or "" give None)."""
     _refuse_undefined(value, param)
     if optional and (value is None or value == ""):
         return None
@@ -239,10 +219,7 @@ def require_http_url(value: Any, param: str, *, optional: bool = False) -> str |
 
 
 def parse_mapping_text(text: str, param: str) -> Any:
-    """A dict rendered as text: JSON, or Python's repr (what a template renders when native rendering is off).
-
-    :raises VobizConfigError: naming ``param`` when the text is neither.
-    """
+    """A dict rendered as text: JSON, or Python's repr (what a template renders when native rendering is off)."""
     try:
         return json.loads(text)
     except ValueError:
@@ -266,17 +243,12 @@ def invalid_input_fails_task() -> Iterator[None]:
 
 # The run's meeting (docs/meeting-window.md).
 
-# How far before a zero-length interval (or a run without one) a recording may have been added:
-# everyone left early and Vobiz stopped the recording itself. Half an hour finds a meeting that
-# ended up to 30 minutes early, and stays clear of an hourly meeting's previous recording.
+# How far before a zero-length interval (or a run without one) a recording may have been added
+# (a meeting that ended early); docs/meeting-window.md has the reasons for all three.
 LOOK_BACK = timedelta(minutes=30)
-# How long after the interval's end Vobiz may add the row: the stop itself, processing, a run
-# that started late. Capped at half the interval's length, so back-to-back intervals
-# (``CronDataIntervalTimetable``, ``DeltaDataIntervalTimetable``) never reach the next meeting's row.
+# How long after the interval's end Vobiz may add the row; capped at half the interval's length.
 LATE_ADD = timedelta(minutes=30)
-# A stop in a run whose meeting ended longer ago than this sends nothing: such a run is a
-# backfill or a re-run, and whatever the room records now is a later meeting. An hour covers
-# a scheduler that is late, a queue, and a few retries of the stop.
+# A stop in a run whose meeting ended longer ago than this sends nothing (a backfill or a re-run).
 DEFAULT_STALE_AFTER = timedelta(hours=1)
 
 
@@ -304,14 +276,9 @@ def default_window(
     logical_date: datetime | None = None,
     run_after: datetime | None = None,
 ) -> MeetingWindow | None:
-    """The default window for a run (None when the run carries no time at all).
-
-    - A data interval with a length: ``[start, end + min(LATE_ADD, length / 2)]``.
-    - A zero-length interval (``CronTriggerTimetable`` without ``interval``, a manual run of a
-      DAG without a schedule): ``[end - LOOK_BACK, end + LATE_ADD]``.
-    - No data interval (a manual run without a logical date, an asset-triggered run): the same
-      around the logical date if there is one, else around ``run_after``.
-    """
+    """The default window for a run (None when the run carries no time at all): its data interval, or
+    ``[at - LOOK_BACK, at + LATE_ADD]`` around a zero-length one, the logical date or ``run_after``
+    (docs/meeting-window.md)."""
     if data_interval_start is not None and data_interval_end is not None:
         start = _utc(data_interval_start, "data_interval_start")
         end = _utc(data_interval_end, "data_interval_end")

@@ -1,7 +1,6 @@
-"""Vobiz's API for both hooks, without I/O: each operation as an :class:`ApiRequest` (paths,
-bodies, query parameters), and what a reply means (:class:`ApiReply`: the typed error of a failed
-reply, whether a file is available, every documented shape of pages, recordings and conference
-lists). See docs/architecture.md.
+"""Vobiz's API for both hooks, without I/O: each operation as an :class:`ApiRequest`, what a reply
+means (:class:`ApiReply`: its typed error, whether a file is available, every documented shape),
+and the recording list read page by page into a :class:`RecordingIndex`. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -63,8 +62,7 @@ def segment(value: str, *, field: str) -> str:
 
 
 def account_path(auth_id: str, *segments: str) -> str:
-    """``/api/v1/Account/{auth_id}/<segments>/``: capitalised and with the trailing slash Vobiz needs
-    (docs/vobiz-api-quirks.md, row "401")."""
+    """``/api/v1/Account/{auth_id}/<segments>/``, with the trailing slash Vobiz needs (docs/vobiz-api-quirks.md)."""
     parts = [segment(auth_id, field="auth_id"), *segments]
     return "/api/v1/Account/" + "/".join(parts) + "/"
 
@@ -75,13 +73,12 @@ class ApiRequest:
 
     :param method: HTTP method.
     :param path: the path below the API's base URL (percent-encoded), or a file's full URL.
-    :param description: what is asked, in words, for messages and logs (never a query string).
+    :param description: what is asked, in words, for messages (never a query string).
     :param params: query parameters.
     :param body: JSON body, if any.
     :param idempotent: whether replaying it after an unknown outcome is safe.
-    :param headers: headers of this request besides the session's and the credentials.
-    :param json_reply: Vobiz always replies to it with JSON: a 2xx whose body is not JSON was cut
-        short and is retried like a 503 (idempotent requests only).
+    :param headers: headers besides the session's and the credentials.
+    :param json_reply: Vobiz replies with JSON: a 2xx that is not JSON was cut short (retried like a 503).
     """
 
     method: str
@@ -268,8 +265,7 @@ def lower_headers(headers: Any) -> dict[str, str]:
 
 
 def body_limit(status: int, *, whole_body: bool) -> int | None:
-    """How much of a reply's body to read: all of it (None), an error's first bytes, or nothing
-    (a probe that succeeded: its body is the file)."""
+    """How much of a reply's body to read: all (None), an error's first bytes, or nothing (a probe's file)."""
     if status >= 300:
         return ERROR_BODY_LIMIT
     return None if whole_body else 0
@@ -327,10 +323,9 @@ def retry_after_seconds(headers: Mapping[str, str], body: Any = None) -> float |
 
 
 def raise_for_reply(request: ApiRequest, reply: ApiReply, *, credentialed: bool = True) -> None:
-    """Raise the typed error of an HTTP 400 or above; a 2xx/3xx passes.
+    """Raise the typed error of an HTTP 400 or above (or of a 2xx that is not Vobiz's JSON).
 
-    :param credentialed: whether the answering host (the last hop, ``reply.url``) was sent the
-        credentials; a 401/403 from a host that was not cannot be the token's fault.
+    :param credentialed: whether the answering host (the last hop) was sent the credentials.
     """
     status = reply.status
     if status < 300 and reply.headers.get("content-type", "").lower().startswith("text/html"):
@@ -392,8 +387,7 @@ def _auth_hint(reply: ApiReply, credentialed: bool) -> str:
 
 
 def raise_unless_file(request: ApiRequest, reply: ApiReply, *, credentialed: bool = True) -> None:
-    """A file request wants the bytes (200 or 206): any other answer raises its error
-    (``credentialed``: as for :func:`raise_for_reply`)."""
+    """A file request wants the bytes (200 or 206): any other answer raises its error."""
     if reply.status < 300:
         return
     raise_for_reply(request, reply, credentialed=credentialed)
@@ -402,21 +396,15 @@ def raise_unless_file(request: ApiRequest, reply: ApiReply, *, credentialed: boo
 
 @dataclass(frozen=True)
 class Refusal:
-    """A 4xx that means a known state rather than an error: always for ``statuses``, and for
-    ``worded_statuses`` only when Vobiz's own words match ``phrases`` (any other text is a real error).
-
-    :param statuses: statuses that mean the state whatever the words.
-    :param worded_statuses: statuses that mean it when the words say so.
-    :param phrases: Vobiz's words for the state.
-    """
+    """A 4xx that means a known state: always for ``statuses``, for ``worded_statuses`` when Vobiz's
+    own words match ``phrases``."""
 
     statuses: frozenset[int]
     worded_statuses: frozenset[int]
     phrases: re.Pattern[str]
 
     def means(self, status: int | None, detail: str | None) -> bool:
-        """Whether a refusal with ``status`` and Vobiz's words ``detail`` (never our request's,
-        which may name a room "already ...") means the state."""
+        """Whether ``status`` with Vobiz's words ``detail`` (never our request's) means the state."""
         if status in self.statuses:
             return True
         return status in self.worded_statuses and bool(self.phrases.search(detail or ""))
@@ -461,26 +449,19 @@ def already_recording(status: int | None, detail: str | None) -> bool:
 class FileState(Enum):
     """What one probe of a recording's file found."""
 
-    READY = "ready"
-    """The file is available: it can be downloaded."""
-    NOT_YET = "not_yet"
-    """404/410/416: Vobiz has not finished the file."""
-    PROBE_REFUSED = "probe_refused"
-    """The server refuses this kind of probe (see :func:`file_state`): try the next one."""
+    READY = "ready"  # the file is available
+    NOT_YET = "not_yet"  # HTTP 404/410/416: Vobiz has not finished the file
+    PROBE_REFUSED = "probe_refused"  # the server refuses this kind of probe: try the next one
 
 
 # A HEAD refused by method: try a ranged GET, whoever answered.
 HEAD_REFUSED_STATUSES = frozenset({405, 501})
-# A HEAD refused by a host that got no credentials (presigned storage): S3 and GCS sign the method,
-# so a HEAD on a URL signed for GET fails the signature check. Our credentials cannot be at fault.
+# A HEAD refused by a host sent no credentials: S3 and GCS sign the method, and the URL is signed for GET.
 HEAD_REFUSED_UNCREDENTIALED_STATUSES = frozenset({400, 401, 403})
 
 
 def file_state(request: ApiRequest, reply: ApiReply, *, credentialed: bool = True) -> FileState:
-    """A file probe's verdict; 401/403 and other failures raise their typed error.
-
-    :param credentialed: whether the answering host (the last hop) was sent the credentials.
-    """
+    """A file probe's verdict; other answers raise their typed error (``credentialed``: the last hop got them)."""
     if reply.status in (200, 206):
         return FileState.READY
     if reply.status in (404, 410, 416):
@@ -503,8 +484,7 @@ def raise_unexpected(request: ApiRequest, reply: ApiReply) -> NoReturn:
 
 @dataclass(frozen=True)
 class RecordingPage:
-    """One page of the list: its recordings, the offset of the next page (None on the last), and
-    the rows skipped because this provider cannot use them (each with the field at fault)."""
+    """One page of the list: its recordings, the next page's offset (None on the last), the rows skipped."""
 
     recordings: list[Recording]
     next_offset: int | None
@@ -512,14 +492,8 @@ class RecordingPage:
 
 
 def parse_recording_page(data: Mapping[str, Any], offset: int) -> RecordingPage:
-    """Parse ``{meta, objects}`` (current) or ``{recordings, pagination}`` (older docs;
-    docs/vobiz-api-quirks.md, rows "List shape" and "Pagination").
-
-    A row without an id, URL or ``add_time``, or with a number or time that does not parse, is
-    skipped (in :attr:`RecordingPage.skipped`), not fatal: one row still being processed must not
-    fail every reader of the list (docs/vobiz-api-quirks.md, "Rows the provider cannot use"). A
-    page of the wrong shape is a :class:`VobizResponseError`.
-    """
+    """Parse ``{meta, objects}`` or ``{recordings, pagination}``; an unusable row is skipped, not fatal
+    (docs/vobiz-api-quirks.md, "List shape", "Pagination" and "Rows the provider cannot use")."""
     if isinstance(data.get("objects"), list):
         items = data["objects"]
         meta = data.get("meta")
@@ -584,7 +558,7 @@ def optional_text(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-# -- the recording list, page by page, read into a RecordingIndex (a room's search is its window in one) --
+# -- the recording list, page by page, read into a RecordingIndex (a room's search is its window in one)
 
 
 def list_params(filters: Mapping[str, Any], offset: int, limit: int) -> dict[str, str | int]:
@@ -596,23 +570,18 @@ def list_params(filters: Mapping[str, Any], offset: int, limit: int) -> dict[str
 # Sent where only conference recordings can match (a room's search, the shared read of every room).
 CONFERENCE_ONLY = {"recording_type": "conference"}
 
-# Vobiz documents ``add_time__*`` as "YYYY-MM-DD HH:MM:SS", without a zone, and lists ``add_time`` in
-# the account's offset (``+05:30``), so a server may read the value in any zone. UTC offsets run from
-# -12:00 to +14:00: a bound sent in UTC and moved 14 hours outward drops nothing in any of them.
-# Rows are checked against the real bounds here, and the list's early stop uses the real ``since``.
-# docs/vobiz-api-quirks.md, "List time filters".
+# ``add_time__*`` carry no zone, so a server may read them in any offset (-12:00 to +14:00): sent
+# 14 hours wider, and rows checked against the real bounds (docs/vobiz-api-quirks.md, "List time filters").
 FILTER_ZONE_MARGIN = timedelta(hours=14)
 
 
 def conference_filters(conference_name: str, since: datetime, until: datetime | None = None) -> dict[str, str]:
-    """Filters for one room's conference recordings in ``[since, until]``. Vobiz may ignore them, so
-    results are checked here anyway (docs/vobiz-api-quirks.md, row "List filters")."""
+    """Filters for one room's conference recordings in ``[since, until]`` (rows are checked anyway)."""
     return {"conference_name": conference_name, **CONFERENCE_ONLY, **add_time_filters(since, until)}
 
 
 def add_time_filters(since: datetime, until: datetime | None = None) -> dict[str, str]:
-    """The ``add_time`` filters for ``[since, until]`` (no upper one when ``until`` is None), each
-    widened by :data:`FILTER_ZONE_MARGIN` (Vobiz may ignore them, or read them in another zone)."""
+    """The ``add_time`` filters for ``[since, until]``, each widened by :data:`FILTER_ZONE_MARGIN`."""
     filters = {"add_time__gte": _filter_time(since, -FILTER_ZONE_MARGIN)}
     if until is not None:
         filters["add_time__lte"] = _filter_time(until, FILTER_ZONE_MARGIN)
@@ -626,22 +595,18 @@ def _filter_time(instant: datetime, margin: timedelta) -> str:
     return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")  # YYYY-MM-DD HH:MM:SS
 
 
-# Skipped rows remembered, so each is warned about once and not at every poll; the oldest are forgotten.
-WARNED_ROWS_LIMIT = 1000
-
-
 class SkippedRows:
-    """The list's rows this provider cannot use, each to be warned about once (bounded memory).
+    """The list's rows this provider cannot use, each warned about once.
 
     :param limit: how many rows to remember; past it the oldest may be warned about again.
     """
 
-    def __init__(self, limit: int = WARNED_ROWS_LIMIT) -> None:
+    def __init__(self, limit: int = 1000) -> None:
         self.limit = limit
         self._warned: OrderedDict[str, None] = OrderedDict()
 
     def warn(self, log: Log, rows: Iterable[UnusableRecordingError]) -> None:
-        """Log one warning for each of ``rows`` not warned about yet (each names the row and the field)."""
+        """Log one warning for each of ``rows`` not warned about yet."""
         for row in self.not_warned(rows):
             log.warning("Skipping a row of the recordings list: %s", row)
 
@@ -665,24 +630,14 @@ def skipped_words(count: int) -> str:
     return f"; {count} rows of the list skipped (unusable, see the warnings)" if count else ""
 
 
-# Said when a wait times out after the list sent its first page again for a later offset.
-REPEATED_PAGE = (
-    "the list answered a later page with rows it had sent already (it ignores offset), "
-    "so older recordings could not be read"
-)
-
-
 class RecordingPages:
-    """Paging through the recording list: which page to ask for next, and reading the answer.
+    """Paging through the recording list (both hooks: ``next_request()`` until None, ``read(reply)`` each).
+    A page of rows seen before ends the list, ``max_pages`` fails it (docs/vobiz-api-quirks.md, "Pagination").
 
     :param auth_id: the account.
     :param filters: query filters sent with every page.
-    :param page_size: recordings per page (at most :data:`~vobiz_provider.hooks.MAX_PAGE_SIZE`).
+    :param page_size: recordings per page (at most :data:`MAX_PAGE_SIZE`).
     :param max_pages: pages read before giving up with :class:`VobizResponseError`.
-
-    Paging is bounded whatever the server says: a page whose recordings were all seen before (a
-    list that ignores ``offset`` and always sends ``meta.next``) ends the list, and so does
-    ``max_pages`` with an error (docs/vobiz-api-quirks.md, "Pagination").
     """
 
     def __init__(
@@ -699,7 +654,7 @@ class RecordingPages:
         self.offset: int | None = 0
         self.pages_read = 0
         self.repeated = False
-        self.skipped: list[UnusableRecordingError] = []  # rows of this read the provider cannot use
+        self.skipped: list[UnusableRecordingError] = []
         self._seen_ids: set[str] = set()
 
     def next_request(self) -> ApiRequest | None:
@@ -716,8 +671,7 @@ class RecordingPages:
         ids = {rec.recording_id for rec in page.recordings} | {
             row.recording_id for row in page.skipped if row.recording_id
         }
-        if ids and ids <= self._seen_ids:
-            # The same rows again: the server ignores offset. Nothing new can follow.
+        if ids and ids <= self._seen_ids:  # the same rows again: the server ignores offset
             self.repeated = True
             self.offset = None
             return RecordingPage([], None)
@@ -737,13 +691,11 @@ class RecordingPages:
 
 
 class RecordingIndex:
-    """The recording list read back to ``since``, newest first: every usable row, and the
-    conference recordings by room. The one way to read "the recordings of a window": the shared
-    read of every room, a room's own search (:class:`RecordingSearch`) and the event watcher.
+    """The recording list read back to ``since``: every usable row, and the conference recordings by
+    room. The one way to read "the recordings of a window" (shared read, a room's search, the watcher).
 
     :param since: the earliest ``add_time`` the read must reach; pages stop once past it.
-    :param filters: sent with every page (Vobiz may ignore them, so readers check the rows);
-        default: conference recordings added since ``since``, of every room.
+    :param filters: sent with every page; default: conference recordings added since ``since``.
     """
 
     def __init__(self, since: datetime, filters: Mapping[str, Any] | None = None) -> None:
@@ -751,14 +703,13 @@ class RecordingIndex:
         self.filters = {**CONFERENCE_ONLY, **add_time_filters(since)} if filters is None else dict(filters)
         self.rows: list[Recording] = []
         self.by_room: dict[str, list[Recording]] = {}
-        self.seen = 0
+        self.seen = 0  # rows read
         self.skipped = 0
         self.list_repeated = False
-        # The newest row, and the newest whose (room, kind) differs from it: the newest "other" of any room.
+        # The newest row, and the newest of another (room, kind): the newest "other" of any room.
         self.newest: Recording | None = None
         self.newest_else: Recording | None = None
-        # Vobiz lists newest first (not documented, so checked): while it does, a page that ends
-        # before ``since`` is the last one needed.
+        # Vobiz lists newest first (undocumented, so checked): then a page ending before ``since`` is the last.
         self._descending = True
         self._last_time: datetime | None = None
 
@@ -807,15 +758,13 @@ class RecordingIndex:
 
 
 class RecordingSearch:
-    """One room's window ``[since, until]`` in a read of the list (:class:`RecordingIndex`): the
-    newest conference recording of the room added within it (:attr:`match`), every one in it
-    (several when the recording was stopped and restarted), and what else was seen, so a timeout
-    can say why nothing matched.
+    """One room's window ``[since, until]`` in a read of the list: its newest recording (:attr:`match`),
+    every one in it, and what else was seen, so a timeout can say why nothing matched.
 
     :param conference_name: the room, case-sensitive as Vobiz treats it.
-    :param since: the earliest ``add_time`` that belongs to this meeting.
-    :param until: the latest ``add_time`` that belongs to this meeting; None: no upper bound.
-    :param index: the read to look in; default: a read of this room's window alone (:meth:`pages`).
+    :param since: the window's start (aware UTC).
+    :param until: the window's end; None: no upper bound.
+    :param index: the read to look in; default: a read of this room's window alone.
     """
 
     def __init__(
@@ -844,12 +793,11 @@ class RecordingSearch:
 
     @property
     def seen(self) -> int:
-        """Rows the read took in (every room's)."""
+        """Rows read (every room's)."""
         return self.index.seen
 
     @property
     def skipped(self) -> int:
-        """Rows of the read the provider cannot use."""
         return self.index.skipped
 
     def _of_room(self) -> list[Recording]:
@@ -890,7 +838,8 @@ class RecordingSearch:
         if later:
             text += f"; {later} recordings of {room!r} after until (later meetings)"
         if self.index.list_repeated:
-            text += f"; {REPEATED_PAGE}"
+            text += "; the list answered a later page with rows it had sent already (it ignores offset)"
+            text += ", so older recordings could not be read"
         return text + skipped_words(self.skipped)
 
     def others_in_window(self) -> list[Recording]:
