@@ -149,6 +149,18 @@ class RecordingTarget:
         ended_after = self.ended_after
         return ended_after is None or recording.ended_at >= ended_after
 
+    def to_kwargs(self) -> dict[str, Any]:
+        """The target as the trigger's plain JSON kwargs."""
+        return {
+            "conference_name": self.conference_name,
+            "recording_id": self.recording_id,
+            **{
+                name: None if value is None else isoformat_utc(value)
+                for name, value in (("since", self.since), ("until", self.until), ("stopped_at", self.stopped_at))
+            },
+            "collect": self.collect.value,
+        }
+
     def describe(self) -> str:
         """The target in words, for logs and messages."""
         if self.recording_id is not None:

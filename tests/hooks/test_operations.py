@@ -65,7 +65,7 @@ def test_start_refusal_naming_already_only_in_the_room_is_raised(vobiz_fake, hoo
     ],
 )
 def test_start_refusal_means_already_recording_only_in_those_words(vobiz_fake, hook, status, said, already):
-    # The start matches Vobiz's phrases as the stop does (answers.Refusal), not the bare word "already".
+    # The start matches Vobiz's phrases as the stop does (api.nothing_to_stop), not the bare word "already".
     vobiz_fake.add_room("Standup")
     vobiz_fake.inject("conference.record.start", status, body={"api_id": "a-2", "error": said})
 

@@ -394,56 +394,33 @@ def raise_unless_file(request: ApiRequest, reply: ApiReply, *, credentialed: boo
     raise_unexpected(request, reply)
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """A 4xx that means a known state: always for ``statuses``, for ``worded_statuses`` when Vobiz's
-    own words match ``phrases``."""
-
-    statuses: frozenset[int]
-    worded_statuses: frozenset[int]
-    phrases: re.Pattern[str]
-
-    def means(self, status: int | None, detail: str | None) -> bool:
-        """Whether ``status`` with Vobiz's words ``detail`` (never our request's) means the state."""
-        if status in self.statuses:
-            return True
-        return status in self.worded_statuses and bool(self.phrases.search(detail or ""))
-
-
 # A stop refused with nothing to stop (docs/vobiz-api-quirks.md, "Stop with nothing recording"):
 # 404 always (an unknown or ended room); 400/409/410/422 in Vobiz's words for it.
-NOTHING_TO_STOP = Refusal(
-    frozenset({404}),
-    frozenset({400, 409, 410, 422}),
-    re.compile(
-        r"no (?:active |ongoing |running )?recording|not (?:currently )?(?:being )?recording|not recorded"
-        r"|recording (?:is )?not (?:active|running|in progress|found|started)|nothing to stop|already stopped"
-        r"|conference not found|no (?:such )?conference",
-        re.IGNORECASE,
-    ),
+_NOTHING_TO_STOP = re.compile(
+    r"no (?:active |ongoing |running )?recording|not (?:currently )?(?:being )?recording|not recorded"
+    r"|recording (?:is )?not (?:active|running|in progress|found|started)|nothing to stop|already stopped"
+    r"|conference not found|no (?:such )?conference",
+    re.IGNORECASE,
 )
 # A start refused as the room records already (docs/vobiz-api-quirks.md, "Start while recording"):
 # 409 always; 400/422 in Vobiz's words for it ("already ended" or "already stopped" is not).
-ALREADY_RECORDING = Refusal(
-    frozenset({409}),
-    frozenset({400, 422}),
-    re.compile(
-        r"already (?:being )?record(?:ing|ed)|recording (?:is )?already (?:active|running|in progress|started|on)"
-        r"|recording (?:is )?(?:active|running|in progress) already"
-        r"|already (?:has|have) an? (?:active |ongoing )?recording",
-        re.IGNORECASE,
-    ),
+_ALREADY_RECORDING = re.compile(
+    r"already (?:being )?record(?:ing|ed)|recording (?:is )?already (?:active|running|in progress|started|on)"
+    r"|recording (?:is )?(?:active|running|in progress) already"
+    r"|already (?:has|have) an? (?:active |ongoing )?recording",
+    re.IGNORECASE,
 )
 
 
 def nothing_to_stop(status: int | None, detail: str | None) -> bool:
-    """Whether a stop refused with ``status`` and Vobiz's words ``detail`` means nothing was recording."""
-    return NOTHING_TO_STOP.means(status, detail)
+    """Whether a stop refused with ``status`` and Vobiz's words ``detail`` (never our request's) means
+    nothing was recording."""
+    return status == 404 or (status in (400, 409, 410, 422) and bool(_NOTHING_TO_STOP.search(detail or "")))
 
 
 def already_recording(status: int | None, detail: str | None) -> bool:
     """Whether a start refused with ``status`` and Vobiz's words ``detail`` means the room records already."""
-    return ALREADY_RECORDING.means(status, detail)
+    return status == 409 or (status in (400, 422) and bool(_ALREADY_RECORDING.search(detail or "")))
 
 
 class FileState(Enum):

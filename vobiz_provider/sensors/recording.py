@@ -218,14 +218,10 @@ class ConferenceRecordingSensor(BaseSensorOperator):
             self._log_ready(result, wait.several_in_window())
             return result
         self.log.info("Not ready yet, waiting in the triggerer: %s", wait.describe())
-        target = wait.target
         with invalid_input_fails_task():
             trigger = ConferenceRecordingTrigger(
+                **wait.target.to_kwargs(),
                 deadline=deadline,
-                conference_name=target.conference_name,
-                recording_id=target.recording_id,
-                since=None if target.since is None else isoformat_utc(target.since),
-                until=None if target.until is None else isoformat_utc(target.until),
                 vobiz_conn_id=self.vobiz_conn_id,
                 poll_interval=self.poke_interval,
                 poll_backoff=self._poll_backoff,
@@ -234,8 +230,6 @@ class ConferenceRecordingSensor(BaseSensorOperator):
                 recording_seen=wait.row_seen,
                 # The worker has just asked: the trigger's first poll comes one interval later.
                 first_poll_at=time.time() + max(self.poke_interval, pause),
-                stopped_at=None if target.stopped_at is None else isoformat_utc(target.stopped_at),
-                collect=target.collect.value,
             )
         self.defer(
             trigger=trigger,

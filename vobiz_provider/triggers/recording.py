@@ -166,15 +166,11 @@ class ConferenceRecordingTrigger(BaseTrigger):
         self.first_poll_at = None if first_poll_at is None else require_epoch(first_poll_at, "first_poll_at")
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        target = self.target
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
+                **self.target.to_kwargs(),
                 "deadline": self.deadline,
-                "conference_name": target.conference_name,
-                "recording_id": target.recording_id,
-                "since": None if target.since is None else isoformat_utc(target.since),
-                "until": None if target.until is None else isoformat_utc(target.until),
                 "vobiz_conn_id": self.vobiz_conn_id,
                 "poll_interval": self.poll_interval,
                 "poll_backoff": self.poll_backoff,
@@ -182,8 +178,6 @@ class ConferenceRecordingTrigger(BaseTrigger):
                 "max_consecutive_failures": self.max_consecutive_failures,
                 "recording_seen": self.recording_seen,
                 "first_poll_at": self.first_poll_at,
-                "stopped_at": None if target.stopped_at is None else isoformat_utc(target.stopped_at),
-                "collect": target.collect.value,
             },
         )
 
