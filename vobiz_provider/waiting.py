@@ -191,7 +191,7 @@ class RecordingWait:
         self.others: list[Recording] = []  # the room's other recordings in the window (stopped and restarted)
         self.parts: list[Recording] = []
         self._ready_ids: set[str] = set()
-        self._last_seen = f"no answer from Vobiz yet about {target.describe()}"
+        self._last_report = f"no answer from Vobiz yet about {target.describe()}"
         self._last_search: RecordingSearch | None = None
         self._earlier_parts: list[Recording] = []
 
@@ -215,7 +215,7 @@ class RecordingWait:
         if isinstance(error, UnusableRecordingError):
             if not error.missing:
                 raise error
-            self._last_seen = f"recording {recording_id!r} has no {error.field} yet (Vobiz is still processing it?)"
+            self._last_report = f"recording {recording_id!r} has no {error.field} yet (Vobiz is still processing it?)"
         elif self.row_seen:
             raise RecordingGoneError(
                 f"recording {recording_id!r} was seen before and now answers 404: it was deleted ({error})",
@@ -223,7 +223,7 @@ class RecordingWait:
                 api_id=error.api_id,
             ) from None
         else:
-            self._last_seen = f"Vobiz does not know recording {recording_id!r} yet (404)"
+            self._last_report = f"Vobiz does not know recording {recording_id!r} yet (404)"
 
     def note_search(self, search: RecordingSearch) -> None:
         """The room's search: its match becomes the row (with a stop, the earliest part that ended at
@@ -256,7 +256,7 @@ class RecordingWait:
         if ready:
             self._ready_ids.add(recording.recording_id)
         else:
-            self._last_seen = f"{_name(recording)} was found, but its file still answered 404 at the last check"
+            self._last_report = f"{_name(recording)} was found, but its file still answered 404 at the last check"
 
     def ready(self) -> Recording | None:
         """The recording (the stop's part, or the newest) once every file the wait needs is available, else None."""
@@ -285,17 +285,17 @@ class RecordingWait:
     def describe(self) -> str:
         """What the last answer showed, e.g. "no recording of 'Team Sync' since ...; newest seen: ...\"."""
         if self._last_search is not None:
-            self._last_seen, self._last_search = self._last_search.describe(), None
+            self._last_report, self._last_search = self._last_search.describe(), None
             earlier, ended_after = self._earlier_parts, self.target.ended_after
             if earlier and ended_after is not None:
                 names = ", ".join(_name(rec) for rec in earlier)
-                self._last_seen = (
+                self._last_report = (
                     f"the stop's part of {self.target.conference_name!r} has not been added yet: "
                     f"{len(earlier)} recording(s) of the window ended before the stop at "
                     f"{isoformat_utc(self.target.stopped_at or ended_after)} "
                     f"(less {STOP_CLOCK_ALLOWANCE_S:g} s for the clocks): {names}"
                 )
-        return self._last_seen
+        return self._last_report
 
 
 def _name(recording: Recording) -> str:

@@ -110,19 +110,16 @@ class ConferenceRecordingTrigger(BaseTrigger):
     :param deadline: when to give up: seconds since the epoch, or an ISO-8601 instant.
     :param conference_name: the room (with ``since``), or the room ``recording_id`` must belong to.
     :param recording_id: the recording's id.
-    :param since: ISO-8601; recordings of the room added before it are not this meeting's.
-    :param until: ISO-8601 or None (no upper bound); recordings of the room added after it are not
-        this meeting's.
+    :param since: ISO-8601, the meeting window's start.
+    :param until: ISO-8601 or None (no upper bound), the window's end.
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     :param poll_interval: seconds between polls.
     :param poll_backoff: factor the interval grows by after each poll (1: constant).
     :param max_poll_interval: the longest interval; default ten minutes.
-    :param max_consecutive_failures: failed polls in a row (5xx, transport, malformed answers) that end the wait.
-    :param recording_seen: the recording's row was seen already (by the worker's check): by id, a 404
-        now means it was deleted.
+    :param max_consecutive_failures: failed polls in a row (not 429) that end the wait.
+    :param recording_seen: the worker's check saw the row: by id, a 404 now means it was deleted.
     :param first_poll_at: seconds since the epoch before which not to poll (the worker just did).
-    :param stopped_at: ISO-8601 or None: when the pipeline's stop stopped the room's recording (the
-        sensor's ``after_stop``); only the part that ended then or later is the recording.
+    :param stopped_at: ISO-8601 or None: when the pipeline's stop stopped the room's recording.
     :param collect: ``"newest"`` or ``"all"`` (the success event carries every part, oldest first).
     """
 
@@ -261,7 +258,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
 # An event is taken as stored once yielded at least one poll and this many seconds ago (the runner
 # hands events to its supervisor about once a second).
 EVENT_STORED_AFTER = 5.0
-# Failed polls in a row (5xx, transport, malformed answers) before the watcher pauses.
+# Failed polls in a row (not 429) before the watcher pauses.
 WATCH_MAX_CONSECUTIVE_FAILURES = 5
 # A file still not available this long after its add_time never will be: skipped, so it does not hold the watermark.
 PENDING_FILE_LIMIT = timedelta(hours=24)
@@ -444,7 +441,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
             return False
         failing.pop(rid, None)
         if not ready and datetime.now(timezone.utc) - recording.add_time > PENDING_FILE_LIMIT:
-            self.log.error("Skipping recording %r: its file still does not answer a day after", rid)
+            self.log.error("Skipping recording %r: its file is still not available a day after it was added", rid)
             abandoned.add(rid)
         return ready
 

@@ -178,7 +178,7 @@ class SharedAccount:
         self.users = 0
         self._settings_lock = asyncio.Lock()
         self._settings: VobizSettings | None = None
-        self._next_read = 0.0  # the loop's clock
+        self._next_lookup = 0.0  # the loop's clock
         self._lookups = 0  # look-ups finished
         self._lookup_failed: ConnectionLookupError | None = None
 
@@ -194,8 +194,8 @@ class SharedAccount:
             if self._settings is None and self._lookups != asked and self._lookup_failed is not None:
                 # A look-up failed while this wait queued for it: its failure, not one more look-up.
                 raise self._lookup_failed.with_traceback(None)
-            if self._settings is None or _now() >= self._next_read:
-                await self._read(keep_on_failure=True)
+            if self._settings is None or _now() >= self._next_lookup:
+                await self._look_up(keep_on_failure=True)
             assert self._settings is not None
             return self._settings
 
@@ -213,10 +213,10 @@ class SharedAccount:
         """Whether the connection differs from ``used``, looked up now unless it was since ``used``."""
         async with self._settings_lock:
             if self._settings is used:
-                await self._read(keep_on_failure=False)
+                await self._look_up(keep_on_failure=False)
             return self._settings != used
 
-    async def _read(self, *, keep_on_failure: bool) -> None:
+    async def _look_up(self, *, keep_on_failure: bool) -> None:
         """Look the connection up (the lock is held); ``keep_on_failure``: one read before stays in use."""
         now = _now()
         try:
@@ -236,7 +236,7 @@ class SharedAccount:
             self._lookup_failed = None
         finally:
             self._lookups += 1
-        self._next_read = now + CONNECTION_REREAD_S
+        self._next_lookup = now + CONNECTION_REREAD_S
 
     def room_search(self, since: datetime, interval: float) -> SharedRoomSearch:
         """A wait's search of its room in the shared reads (it leaves them with :meth:`SharedRoomSearch.leave`)."""

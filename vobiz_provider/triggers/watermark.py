@@ -1,9 +1,5 @@
-"""The event trigger's watermark: which recordings were already emitted and stored, and where it is kept.
-
-A :class:`Watermark` is plain data (JSON in Airflow's asset state store); :class:`WatermarkStore`
-reads and writes it through ``BaseEventTrigger.asset_state_store`` (Airflow 3.3), or keeps it in
-memory where there is no state store (Airflow 3.2, or a trigger run outside the triggerer).
-"""
+"""The event trigger's watermark: which recordings were emitted and stored, kept in Airflow's asset
+state store (Airflow 3.3), else in memory (docs/event-driven.md)."""
 
 from __future__ import annotations
 
@@ -23,12 +19,9 @@ STATE_VERSION = 1
 class Watermark:
     """Everything up to ``add_time`` is done: recordings added before it, and ``ids`` added at it.
 
-    ``ahead`` holds recordings past the watermark that were emitted and stored already, while an
-    older one (its file not ready yet) holds the watermark back.
-
     :param add_time: aware UTC; the newest instant up to which every recording was emitted.
     :param ids: the recordings added exactly at ``add_time`` that were emitted.
-    :param ahead: recordings added after ``add_time`` that were emitted.
+    :param ahead: recordings added after ``add_time`` that were emitted (an older one holds the watermark).
     """
 
     add_time: datetime
