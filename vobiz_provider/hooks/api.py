@@ -538,23 +538,12 @@ def optional_text(value: Any) -> str | None:
 # -- the recording list, page by page, read into a RecordingIndex (a room's search is its window in one)
 
 
-def list_params(filters: Mapping[str, Any], offset: int, limit: int) -> dict[str, str | int]:
-    params: dict[str, str | int] = {k: v for k, v in filters.items() if v is not None}
-    params.update(limit=min(max(limit, 1), MAX_PAGE_SIZE), offset=offset)
-    return params
-
-
 # Sent where only conference recordings can match (a room's search, the shared read of every room).
 CONFERENCE_ONLY = {"recording_type": "conference"}
 
 # ``add_time__*`` carry no zone, so a server may read them in any offset (-12:00 to +14:00): sent
 # 14 hours wider, and rows checked against the real bounds (docs/vobiz-api-quirks.md, "List time filters").
 FILTER_ZONE_MARGIN = timedelta(hours=14)
-
-
-def conference_filters(conference_name: str, since: datetime, until: datetime | None = None) -> dict[str, str]:
-    """Filters for one room's conference recordings in ``[since, until]`` (rows are checked anyway)."""
-    return {"conference_name": conference_name, **CONFERENCE_ONLY, **add_time_filters(since, until)}
 
 
 def add_time_filters(since: datetime, until: datetime | None = None) -> dict[str, str]:
@@ -638,7 +627,9 @@ class RecordingPages:
         """The request for the next page, or None after the last."""
         if self.offset is None:
             return None
-        return list_recordings(self.auth_id, list_params(self.filters, self.offset, self.page_size))
+        params: dict[str, str | int] = {k: v for k, v in self.filters.items() if v is not None}
+        params.update(limit=min(max(self.page_size, 1), MAX_PAGE_SIZE), offset=self.offset)
+        return list_recordings(self.auth_id, params)
 
     def read(self, reply: ApiReply) -> RecordingPage:
         """Parse a page and move on to the next one."""
@@ -750,9 +741,11 @@ class RecordingSearch:
         self.conference_name = conference_name
         self.since = since
         self.until = until
-        self.index = (
-            RecordingIndex(since, conference_filters(conference_name, since, until)) if index is None else index
-        )
+        if index is None:  # the room's own read: its room, type and window as filters
+            index = RecordingIndex(
+                since, {"conference_name": conference_name, **CONFERENCE_ONLY, **add_time_filters(since, until)}
+            )
+        self.index = index
 
     @classmethod
     def within(cls, conference_name: str, since: datetime | str, until: datetime | str | None) -> RecordingSearch:

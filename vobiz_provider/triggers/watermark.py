@@ -104,10 +104,6 @@ class WatermarkStore:
                 key,
             )
 
-    @property
-    def durable(self) -> bool:
-        return self._store is not None
-
     async def load(self) -> Watermark | None:
         """The saved watermark, or None on a first start (or a value this version cannot read)."""
         if self._store is None:
