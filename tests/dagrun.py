@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,15 +46,19 @@ class DagRunResult:
             return [row.value for row in rows]
 
 
-def run_dag(dag: Any, **kwargs: Any) -> DagRunResult:
+def run_dag(dag: Any, *, triggering_events: Sequence[int] = (), **kwargs: Any) -> DagRunResult:
     """``dag.test(**kwargs)`` (e.g. ``run_conf=...``, ``logical_date=...``) and collect the outcome.
 
     The DAG must be defined in a file under ``tests/dags`` or ``dags_examples``; use the
     ``airflow_db`` fixture in the test.
+
+    :param triggering_events: ids of asset events (:func:`add_asset_events`) the run consumes, as the
+        scheduler's asset-triggered run does: the tasks see them in ``triggering_asset_events``.
     """
     if not AIRFLOW_V_3_1_PLUS:
         _write_to_db(dag)
-    run = dag.test(**kwargs)
+    with _consuming(triggering_events):
+        run = dag.test(**kwargs)
     states = {}
     for ti in run.get_task_instances():
         key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
@@ -75,3 +81,53 @@ def _write_to_db(dag: Any) -> None:
     bundle = next(b for b in manager.get_all_dag_bundles() if Path(dag.fileloc).is_relative_to(b.path))
     dag.relative_fileloc = str(Path(dag.fileloc).relative_to(bundle.path))
     SchedulerDAG.bulk_write_to_db(bundle.name, None, [LazyDeserializedDAG(data=SerializedDAG.to_dict(dag))])
+
+
+def add_asset_events(asset_name: str, extras: Sequence[dict[str, Any]]) -> list[int]:
+    """One event on the asset ``asset_name`` per ``extra``, as a watcher or a producing task emits it; their ids.
+
+    The asset is added to the database if no DAG using it has run yet (the DAG's run then takes it over).
+    """
+    from airflow.assets.manager import AssetManager
+    from airflow.models.asset import AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        asset = session.query(AssetModel).filter_by(name=asset_name).one_or_none()
+        if asset is None:
+            asset = AssetModel(name=asset_name, uri=asset_name, group="asset")
+            session.add(asset)
+            session.flush()
+        events = [AssetManager.register_asset_change(asset=asset, extra=extra, session=session) for extra in extras]
+        session.flush()
+        return [event.id for event in events if event is not None]
+
+
+@contextmanager
+def _consuming(event_ids: Sequence[int]) -> Iterator[None]:
+    """The DAG run ``dag.test()`` creates inside the block is asset-triggered and consumes ``event_ids``.
+
+    ``dag.test()`` makes a manual run with no events; the scheduler links an asset-triggered run to its
+    events in ``dagrun_asset_event``, which is where the task's ``triggering_asset_events`` come from.
+    """
+    if not event_ids:
+        yield
+        return
+    from airflow.models.asset import association_table
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.types import DagRunType
+    from sqlalchemy import event
+
+    def asset_triggered(mapper: Any, connection: Any, run: Any) -> None:
+        run.run_type = DagRunType.ASSET_TRIGGERED
+
+    def link(mapper: Any, connection: Any, run: Any) -> None:
+        connection.execute(association_table.insert(), [{"dag_run_id": run.id, "event_id": i} for i in event_ids])
+
+    event.listen(DagRun, "before_insert", asset_triggered)
+    event.listen(DagRun, "after_insert", link)
+    try:
+        yield
+    finally:
+        event.remove(DagRun, "before_insert", asset_triggered)
+        event.remove(DagRun, "after_insert", link)

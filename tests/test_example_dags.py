@@ -11,14 +11,15 @@ from typing import Any
 
 import pytest
 
-from tests.dagrun import run_dag
+from tests.dagrun import add_asset_events, run_dag
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
 STANDUP_MINUTES = 2  # keeps the WAV small; the DAG checks the duration against this
 
 
-def _asset_event_extras(asset_name: str, run_id: str) -> list[dict[str, Any]]:
+def _asset_events(asset_name: str, run_id: str) -> list[tuple[int, dict[str, Any]]]:
+    """The events ``run_id`` emitted on the asset ``asset_name``, oldest first: ``(id, extra)``."""
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
 
@@ -27,9 +28,14 @@ def _asset_event_extras(asset_name: str, run_id: str) -> list[dict[str, Any]]:
             session.query(AssetEvent)
             .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
             .filter(AssetModel.name == asset_name, AssetEvent.source_run_id == run_id)
+            .order_by(AssetEvent.id)
             .all()
         )
-        return [dict(event.extra or {}) for event in events]
+        return [(event.id, dict(event.extra or {})) for event in events]
+
+
+def _asset_event_extras(asset_name: str, run_id: str) -> list[dict[str, Any]]:
+    return [extra for _, extra in _asset_events(asset_name, run_id)]
 
 
 def _run_standup(vobiz_fake: Any, storage: Path, *, restarted: bool = False, **when: Any) -> Any:
@@ -149,6 +155,44 @@ def test_recording_catalogue_keeps_one_row_per_recording(
     assert len(rows) == len({row[0] for row in rows})
 
 
+# Airflow 3.4 makes a DAG run per asset event unless [scheduler] batch_asset_events is set; before it (and
+# with it) one run carries every event queued since the last. The consumers take either.
+ONE_RUN_PER_EVENT = [[0], [1]]
+ONE_RUN_FOR_ALL = [[0, 1]]
+
+
+@pytest.mark.parametrize("runs", [ONE_RUN_PER_EVENT, ONE_RUN_FOR_ALL], ids=["one_run_per_event", "one_run_for_all"])
+def test_recording_catalogue_catalogues_the_events_that_triggered_each_run(
+    vobiz_fake: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: list[list[int]]
+) -> None:
+    import recording_catalogue
+
+    database = tmp_path / "catalogue.db"
+    monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_CATALOGUE_DB", json.dumps({"conn_type": "sqlite", "host": str(database)}))
+    standup = _run_standup(vobiz_fake, tmp_path / "recordings", restarted=True)  # an event per part
+    assert standup.state == "success", standup.task_states
+    events = _asset_events("vobiz_meeting_recordings", standup.run_id)
+    assert len(events) == 2
+
+    catalogued: list[str] = []
+    for run_events in runs:
+        run = run_dag(recording_catalogue.dag, triggering_events=[events[i][0] for i in run_events])
+
+        assert run.state == "success", run.task_states
+        # The run's own events, not the asset's latest (a run started by hand takes those).
+        written = [row["recording_id"] for row in run.xcom("catalogue_recordings")]
+        assert written == [events[i][1]["recording_id"] for i in run_events]
+        catalogued += written
+        with sqlite3.connect(database) as db:
+            rows = db.execute("SELECT recording_id, path, sha256, source_run_id FROM vobiz_recordings").fetchall()
+        assert sorted(rows) == sorted(
+            (extra["recording_id"], extra["path"], extra["sha256"], standup.run_id)
+            for _, extra in events
+            if extra["recording_id"] in catalogued
+        )
+    assert sorted(catalogued) == sorted(extra["recording_id"] for _, extra in events)
+
+
 def test_standup_start_starts_the_rooms_recording(vobiz_fake: Any) -> None:
     import standup_start
 
@@ -217,9 +261,6 @@ def test_recording_events_downloads_and_catalogues_each_new_recording_once(
     vobiz_fake: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import recording_events
-    from airflow.assets.manager import AssetManager
-    from airflow.models.asset import AssetModel
-    from airflow.utils.session import create_session
 
     database = tmp_path / "catalogue.db"
     monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_CATALOGUE_DB", json.dumps({"conn_type": "sqlite", "host": str(database)}))
@@ -229,13 +270,8 @@ def test_recording_events_downloads_and_catalogues_each_new_recording_once(
     assert idle.xcom("new_recordings") == []
 
     payloads = asyncio.run(_watcher_events(vobiz_fake, ["Daily Standup", "Q3 Review/EMEA"]))
-    with create_session() as session:
-        asset = session.query(AssetModel).filter_by(name="vobiz_new_recordings").one()
-        # The first recording arrives twice: delivery is at least once.
-        for payload in [payloads[0], *payloads]:
-            AssetManager.register_asset_change(
-                asset=asset, extra={"from_trigger": True, "payload": payload}, session=session
-            )
+    # The first recording arrives twice: delivery is at least once.
+    add_asset_events("vobiz_new_recordings", [{"from_trigger": True, "payload": p} for p in [payloads[0], *payloads]])
 
     run = run_dag(recording_events.dag, run_conf=conf)
     again = run_dag(recording_events.dag, run_conf=conf)
@@ -256,6 +292,37 @@ def test_recording_events_downloads_and_catalogues_each_new_recording_once(
     assert sorted(rows) == sorted(
         (d["recording_id"], p["conference_name"], d["sha256"]) for d, p in _pairs(downloads, payloads)
     )
+
+
+# Recordings A, B, then A again (at-least-once delivery): a run per event, or one run for the three.
+@pytest.mark.parametrize("runs", [[[0], [1], [2]], [[0, 1, 2]]], ids=["one_run_per_event", "one_run_for_all"])
+def test_recording_events_downloads_each_recording_of_the_triggering_events_once(
+    vobiz_fake: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: list[list[int]]
+) -> None:
+    import recording_events
+
+    database = tmp_path / "catalogue.db"
+    monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_CATALOGUE_DB", json.dumps({"conn_type": "sqlite", "host": str(database)}))
+    conf = {"storage_root": str(tmp_path / "files")}
+    payloads = asyncio.run(_watcher_events(vobiz_fake, ["Daily Standup", "Sales Call"]))
+    delivered = [payloads[0], payloads[1], payloads[0]]
+    event_ids = add_asset_events("vobiz_new_recordings", [{"from_trigger": True, "payload": p} for p in delivered])
+
+    downloaded: dict[str, str] = {}  # recording id: the run that downloaded it
+    for run_events in runs:
+        run = run_dag(recording_events.dag, run_conf=conf, triggering_events=[event_ids[i] for i in run_events])
+
+        assert run.state == "success", run.task_states
+        new = [delivered[i]["recording_id"] for i in run_events if delivered[i]["recording_id"] not in downloaded]
+        assert [item["recording"]["recording_id"] for item in run.xcom("new_recordings")] == list(dict.fromkeys(new))
+        for download in run.xcoms("download_recording"):
+            assert download["recording_id"] not in downloaded
+            assert Path(download["path"]).read_bytes() == vobiz_fake.recording_bytes(download["recording_id"])
+            downloaded[download["recording_id"]] = run.run_id
+    assert sorted(downloaded) == sorted(p["recording_id"] for p in payloads)
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT recording_id, run_id FROM vobiz_recording_events").fetchall()
+    assert sorted(rows) == sorted(downloaded.items())
 
 
 def _pairs(

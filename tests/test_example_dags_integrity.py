@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.compat import BASEOPERATOR_IMPORTS_AIOHTTP
 from tests.conftest import EXAMPLE_DAGS, ROOT
 
 DAG_FILES = sorted(path for path in EXAMPLE_DAGS.glob("*.py") if not path.name.startswith("_"))
@@ -21,6 +22,8 @@ HEAVY_MODULES = (
     "openlineage",
     "airflow.providers.openlineage",
 )
+# Airflow 3.0 loads aiohttp itself at a DAG file's first operator import: the rest is still the provider's to avoid.
+PARSE_HEAVY_MODULES = tuple(m for m in HEAVY_MODULES if not (BASEOPERATOR_IMPORTS_AIOHTTP and m == "aiohttp"))
 
 # Runs in a fresh interpreter: sockets refuse to connect and the metadata database does not exist,
 # so any import-time network or database access fails the import.
@@ -82,7 +85,7 @@ def test_example_dag_imports_cleanly(path: Path, tmp_path: Path) -> None:
     heavy = [
         name
         for name in report["new_modules"]
-        if name.startswith(HEAVY_MODULES) and name not in discovery and not name.endswith(".get_provider_info")
+        if name.startswith(PARSE_HEAVY_MODULES) and name not in discovery and not name.endswith(".get_provider_info")
     ]
     assert heavy == [], f"{path.name} imports heavy modules at parse time: {heavy}"
     assert report["dags"], f"{path.name} defines no DAG"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,10 +18,37 @@ def task_log(capfd: pytest.CaptureFixture[str]) -> Callable[[], str]:
 
     def read() -> str:
         out, err = capfd.readouterr()
-        seen.append(out + err)
+        seen.append(readable(out + err))
         return "".join(seen)
 
     return read
+
+
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+_RAISED = re.compile(r"[A-Za-z_][\w.]*: ")  # a traceback's last line: "AirflowFailException: the message"
+RICH_WIDTH = 100  # the console width Airflow 3.0's rich tracebacks are drawn at, with no terminal
+
+
+def readable(log: str) -> str:
+    """``log`` as a user reads it: without colour codes, each exception's message on one line.
+
+    Airflow 3.0 prints a failed task's traceback with rich: in colour, in a box, and the message under the box
+    (``AirflowFailException: ...``) wrapped at 100 columns. Its wrapped lines are joined again: rich breaks a
+    line at a space (kept at the line's end, or dropped), and folds only a word longer than the width (a full
+    line without a space). Later Airflow prints plain text, which this leaves as it is.
+    """
+    lines = _COLOUR.sub("", log).split("\n")
+    out: list[str] = []
+    joining, last = False, ""
+    for line in lines:
+        if joining and line:
+            out[-1] += ("" if last.endswith(" ") or (len(last) >= RICH_WIDTH and " " not in last) else " ") + line
+            last = line
+            continue
+        joining = bool(_RAISED.match(line)) and bool(out) and out[-1].startswith("╰")
+        last = line
+        out.append(line)
+    return "\n".join(out)
 
 
 S3_CONN_ID = "moto_s3"

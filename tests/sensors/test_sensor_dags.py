@@ -13,6 +13,7 @@ import pytest
 import sensor_scenarios as scenarios
 from sensor_scenarios import run_scenario
 
+from tests.compat import DAG_TEST_RESCHEDULE_DATE_IS_A_STRING
 from tests.sensors.support import ROOM, SINCE, add_decoys, processing_finishes_after_first_look, requests_on
 from vobiz_provider.models import Recording
 from vobiz_provider.testing import FakeVobizServer
@@ -96,7 +97,17 @@ def test_stop_then_wait_returns_the_stopped_recording(vobiz_fake: FakeVobizServe
 
 @pytest.mark.parametrize(
     ("dag", "prefix"),
-    [(scenarios.timeout_deferrable, "Timed out at "), (scenarios.timeout_reschedule, "Timed out after 2 s: ")],
+    [
+        (scenarios.timeout_deferrable, "Timed out at "),
+        pytest.param(
+            scenarios.timeout_reschedule,
+            "Timed out after 2 s: ",
+            marks=pytest.mark.skipif(
+                DAG_TEST_RESCHEDULE_DATE_IS_A_STRING,
+                reason="Airflow 3.0's dag.test() gives a rescheduled sensor its first reschedule date as a string",
+            ),
+        ),
+    ],
 )
 def test_a_timeout_fails_saying_what_was_looked_for_and_seen(
     vobiz_fake: FakeVobizServer, task_log: Callable[[], str], dag: Any, prefix: str

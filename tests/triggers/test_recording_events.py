@@ -363,8 +363,9 @@ async def test_a_file_that_never_comes_is_skipped_after_a_day_and_holds_nothing_
 
 
 def _warnings_naming(log: str, text: str) -> list[str]:
-    """The warning lines of the trigger's log (structlog writes it to stdout) that contain ``text``."""
-    return [line for line in log.splitlines() if "[warning" in line and text in line]
+    """The warning lines of the trigger's log (structlog writes it to stdout; Airflow 3.0 in logging's format) that
+    contain ``text``."""
+    return [line for line in log.splitlines() if ("[warning" in line or "} WARNING - " in line) and text in line]
 
 
 @pytest.mark.parametrize("presigned", [False, True], ids=["media-host", "presigned-storage"])
