@@ -69,6 +69,8 @@ ui-check: $(STAMP)
 # tests fail: its task logs wrap an exception's message in a 100-column rich box (the tests that read a message in
 # the log), and a DAG file's first operator import loads airflow.models.baseoperator, which imports aiohttp through
 # svcs (the parse-weight tests).
+PY_2.11.2 := 3.10
+AS_OF_2.11.2 := 2026-03-16
 PY_3.0.6 := 3.10
 AS_OF_3.0.6 := 2025-09-05
 PY_3.1.8 := 3.12

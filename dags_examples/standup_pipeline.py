@@ -25,12 +25,19 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, Param, get_current_context, task
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
-from vobiz_provider.version_compat import AirflowFailException, CronTriggerTimetable
+from vobiz_provider.version_compat import (
+    DAG,
+    AirflowFailException,
+    Asset,
+    CronTriggerTimetable,
+    Param,
+    get_current_context,
+    task,
+)
 
 # Downstream DAGs (the recording catalogue) are scheduled on this asset.
 MEETING_RECORDINGS = Asset("vobiz_meeting_recordings")

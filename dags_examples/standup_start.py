@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, Param
 
 from vobiz_provider.operators.recording import StartConferenceRecordingOperator
-from vobiz_provider.version_compat import CronTriggerTimetable
+from vobiz_provider.version_compat import DAG, CronTriggerTimetable, Param
 
 with DAG(
     dag_id="vobiz_standup_start",

@@ -10,9 +10,9 @@ from typing import Any
 
 import pendulum
 from airflow.providers.openlineage.utils.selective_enable import enable_lineage
-from airflow.sdk import DAG, Asset, task
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
+from vobiz_provider.version_compat import DAG, Asset, task
 
 _COMMON: dict[str, Any] = {
     "schedule": None,

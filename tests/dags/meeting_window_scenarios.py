@@ -13,11 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG
 
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
-from vobiz_provider.version_compat import CronTriggerTimetable
+from vobiz_provider.version_compat import DAG, CronTriggerTimetable
 
 ROOM = "Daily Standup"
 _COMMON: dict[str, Any] = {

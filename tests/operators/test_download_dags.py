@@ -221,9 +221,10 @@ def test_a_different_existing_file_is_refused_then_overwritten(
 
 
 def test_a_memory_destination(vobiz_fake: Any) -> None:
-    from airflow.sdk import ObjectStoragePath
-    from airflow.sdk.io.store import attach
     from fsspec.implementations.memory import MemoryFileSystem
+
+    from tests.compat import attach
+    from vobiz_provider.version_compat import ObjectStoragePath
 
     attach("memory", fs=MemoryFileSystem())
     recording_id = vobiz_fake.add_recording(conference_name=ROOM, duration_s=3, file_format="wav")
