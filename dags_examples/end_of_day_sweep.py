@@ -14,11 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import DAG, Asset, Param, get_current_context, task, task_group
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
-from vobiz_provider.version_compat import DAG, Asset, CronTriggerTimetable, Param, get_current_context, task, task_group
+from vobiz_provider.version_compat import CronTriggerTimetable
 
 MEETING_RECORDINGS = Asset("vobiz_meeting_recordings")
 

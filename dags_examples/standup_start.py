@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
+from airflow.providers.common.compat.sdk import DAG, Param
 
 from vobiz_provider.operators.recording import StartConferenceRecordingOperator
-from vobiz_provider.version_compat import DAG, CronTriggerTimetable, Param
+from vobiz_provider.version_compat import CronTriggerTimetable
 
 with DAG(
     dag_id="vobiz_standup_start",

@@ -31,9 +31,22 @@ if TYPE_CHECKING or AIRFLOW_V_3_0_PLUS:
 else:
     from airflow.io.store import attach
 
-# What a DAG file imports anyway, the baseline of the parse-weight tests: DAG through the provider's imports (the
+
+def asset_event_model() -> Any:
+    """The asset event table's model: Airflow 3's ``AssetEvent``, Airflow 2's ``DatasetEvent`` (same
+    ``source_dag_id``, ``source_run_id`` and ``extra``)."""
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.models.asset import AssetEvent
+
+        return AssetEvent
+    from airflow.models.dataset import DatasetEvent
+
+    return DatasetEvent
+
+
+# What a DAG file imports anyway, the baseline of the parse-weight tests: DAG through common-compat (the
 # Task SDK's on Airflow 3, airflow.models.dag on Airflow 2, through common-compat's map).
-DAG_FILE_IMPORTS = "import sys; from vobiz_provider.version_compat import DAG"
+DAG_FILE_IMPORTS = "import sys; from airflow.providers.common.compat.sdk import DAG"
 
 # Tests of what Airflow 2.11 lacks, skipped there with the reason.
 needs_airflow_3 = pytest.mark.skipif(
@@ -56,6 +69,7 @@ def runner_event(entry: Any) -> tuple[int, Any]:
 __all__ = [
     "DAG_FILE_IMPORTS",
     "RunTrigger",
+    "asset_event_model",
     "attach",
     "import_string",
     "needs_airflow_3",

@@ -61,7 +61,9 @@ def run_dag(dag: Any, **kwargs: Any) -> DagRunResult:
     ``airflow_db`` fixture in the test.
     """
     if not AIRFLOW_V_3_0_PLUS:
-        # Airflow 2's dag.test() names the run's date execution_date.
+        # Airflow 2's dag.test() writes neither the DAG nor its datasets (assets) to the database, where a task's
+        # outlet events need them; it names the run's date execution_date.
+        dag.sync_to_db()
         if "logical_date" in kwargs:
             kwargs["execution_date"] = kwargs.pop("logical_date")
     elif not AIRFLOW_V_3_1_PLUS:

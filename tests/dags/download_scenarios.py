@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import DAG, Asset, task
 from airflow.providers.openlineage.utils.selective_enable import enable_lineage
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
-from vobiz_provider.version_compat import DAG, Asset, task
 
 _COMMON: dict[str, Any] = {
     "schedule": None,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import DAG
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.operators.recording import StartConferenceRecordingOperator, StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
-from vobiz_provider.version_compat import DAG
 
 PARAMS: dict[str, Any] = {"conference_name": "Fault Room", "destination": "", "file_format": "mp3"}
 SENSOR_TIMEOUT_S = 12

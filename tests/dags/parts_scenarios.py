@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import DAG
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
-from vobiz_provider.version_compat import DAG
 
 PARAMS: dict[str, Any] = {"conference_name": "Team Sync", "storage": "/tmp/vobiz-parts", "after_stop": ""}
 _COMMON: dict[str, Any] = {

@@ -10,9 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import DAG
 
 from vobiz_provider.operators.recording import StartConferenceRecordingOperator, StopConferenceRecordingOperator
-from vobiz_provider.version_compat import DAG
 
 _COMMON: dict[str, Any] = {
     "schedule": None,

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import DAG
 
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
-from vobiz_provider.version_compat import DAG
 
 ROOM = "{{ params.conference_name }}"
 PARAMS: dict[str, Any] = {"conference_name": "Team Sync", "since": ""}

@@ -26,9 +26,11 @@ def _file_requests(vobiz_fake: Any) -> list[Any]:
 
 
 def _asset_events(run: Any) -> list[dict[str, Any]]:
-    from airflow.models.asset import AssetEvent
     from airflow.utils.session import create_session
 
+    from tests.compat import asset_event_model
+
+    AssetEvent = asset_event_model()
     with create_session() as session:
         rows = session.query(AssetEvent).filter_by(source_dag_id=run.dag_id, source_run_id=run.run_id).all()
         return [dict(row.extra) for row in rows]
