@@ -22,6 +22,8 @@ from typing import Any
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, Asset, Param, get_current_context, task
 
+from vobiz_provider.version_compat import triggering_asset_events
+
 MEETING_RECORDINGS = Asset("vobiz_meeting_recordings")
 COLUMNS = (
     "recording_id",
@@ -74,7 +76,7 @@ with DAG(
 
         context = get_current_context()
         params = context["params"]
-        events = list(context["triggering_asset_events"].get(MEETING_RECORDINGS, []))
+        events = triggering_asset_events(context, MEETING_RECORDINGS)
         if not events:
             events = list(context["inlet_events"][MEETING_RECORDINGS][-int(params["backfill_events"]) :])
         rows = []

@@ -19,6 +19,8 @@ watcher's polls, default 60) and ``VOBIZ_RECORDINGS_ROOT`` (the default ``storag
 
 The watcher emits recordings added after its first start, never the account's history; see
 docs/event-driven.md for the contract and for when the scheduled pipelines fit better.
+
+Needs Airflow 3.0 or newer (asset watchers); on Airflow 2.11 its parse fails, saying so.
 """
 
 from __future__ import annotations

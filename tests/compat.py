@@ -44,6 +44,25 @@ def asset_event_model() -> Any:
     return DatasetEvent
 
 
+def asset_events_of(session: Any, asset_name: str) -> Any:
+    """A query of the events of the asset named ``asset_name`` (Airflow 2: the dataset of that URI, which is what
+    common-compat's ``Asset(name)`` makes there)."""
+    event = asset_event_model()
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.models.asset import AssetModel
+
+        return (
+            session.query(event).join(AssetModel, event.asset_id == AssetModel.id).filter(AssetModel.name == asset_name)
+        )
+    from airflow.models.dataset import DatasetModel
+
+    return (
+        session.query(event)
+        .join(DatasetModel, event.dataset_id == DatasetModel.id)
+        .filter(DatasetModel.uri == asset_name)
+    )
+
+
 # What a DAG file imports anyway, the baseline of the parse-weight tests: DAG through common-compat (the
 # Task SDK's on Airflow 3, airflow.models.dag on Airflow 2, through common-compat's map).
 DAG_FILE_IMPORTS = "import sys; from airflow.providers.common.compat.sdk import DAG"
@@ -70,6 +89,7 @@ __all__ = [
     "DAG_FILE_IMPORTS",
     "RunTrigger",
     "asset_event_model",
+    "asset_events_of",
     "attach",
     "import_string",
     "needs_airflow_3",

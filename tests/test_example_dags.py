@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from tests.compat import asset_event_model, asset_events_of, needs_airflow_3
 from tests.dagrun import run_dag
+from vobiz_provider.version_compat import run_after
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -19,16 +21,10 @@ STANDUP_MINUTES = 2  # keeps the WAV small; the DAG checks the duration against 
 
 
 def _asset_event_extras(asset_name: str, run_id: str) -> list[dict[str, Any]]:
-    from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        events = (
-            session.query(AssetEvent)
-            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .filter(AssetModel.name == asset_name, AssetEvent.source_run_id == run_id)
-            .all()
-        )
+        events = asset_events_of(session, asset_name).filter(asset_event_model().source_run_id == run_id).all()
         return [dict(event.extra or {}) for event in events]
 
 
@@ -55,8 +51,8 @@ def _run_after(run_id: str) -> str:
 
     with create_session() as session:
         run = session.query(DagRun).filter_by(run_id=run_id).one()
-        assert run.run_after is not None
-        return str(run.run_after.date())
+        assert run_after(run) is not None
+        return str(run_after(run).date())
 
 
 # A run triggered from the CLI, the REST API or the UI has no logical date unless one is given.
@@ -213,6 +209,7 @@ async def _watcher_events(vobiz_fake: Any, rooms: list[str]) -> list[dict[str, A
     return payloads
 
 
+@needs_airflow_3
 def test_recording_events_downloads_and_catalogues_each_new_recording_once(
     vobiz_fake: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -134,6 +134,20 @@ def require_airflow(feature: str, version: tuple[int, int], why: str) -> None:
         raise VobizConfigError(f"{feature} needs Airflow {needed} or newer ({why}); this is Airflow {__version__}")
 
 
+def run_after(dag_run: Any) -> Any:
+    """When ``dag_run`` was due: Airflow 3's ``run_after``, which every run has (a manual run may have no logical
+    date); on Airflow 2 every run has a logical date, and it is that."""
+    return dag_run.run_after if AIRFLOW_V_3_0_PLUS else dag_run.logical_date
+
+
+def triggering_asset_events(context: Any, asset: Any) -> list[Any]:
+    """The events of ``asset`` that triggered the running task's DAG run (none for a run started otherwise):
+    Airflow 3's ``triggering_asset_events``, by asset; Airflow 2's ``triggering_dataset_events``, by URI."""
+    if AIRFLOW_V_3_0_PLUS:
+        return list(context["triggering_asset_events"].get(asset, []))
+    return list(context["triggering_dataset_events"].get(asset.uri, []))
+
+
 async def aget_connection(conn_id: str) -> Any:
     """The connection ``conn_id``, looked up without blocking the event loop.
 
@@ -175,6 +189,8 @@ __all__ = [
     "conf",
     "get_current_context",
     "require_airflow",
+    "run_after",
     "task",
     "task_group",
+    "triggering_asset_events",
 ]
