@@ -57,28 +57,35 @@ ui-check: $(STAMP)
 # Every Airflow CI tests besides the main lock (uv.lock, Airflow 3.3.2): `make test-airflow AIRFLOW=X.Y.Z` runs
 # the suite in .venv-airflow-X.Y.Z on the lock .ci/airflow-X.Y.Z.txt, which `make lock-airflow AIRFLOW=X.Y.Z`
 # resolves as of just after that release (uv --exclude-newer); aiohttp is the exception: the provider needs 3.14
-# (October 2026). Each version runs on one Python it supports, so that together they cover the oldest and the
+# (October 2026), and common-compat where a version's AS_OF predates the floor (COMPAT_AS_OF_x). Each version runs on one Python it supports, so that together they cover the oldest and the
 # newest Python the provider claims (pyenv's, else uv finds or fetches it). A new version: add its two lines.
 # Airflow 3.2's dag.test() builds its in-process Execution API (a Cadwyn FastAPI app) anew for every task,
 # about a minute per dag.test() on a loaded machine; 3.3 builds it once (apache/airflow#65235), and
 # tests/conftest.py does the same on 3.2, so the whole suite runs there too.
 # On 3.2.0 (not 3.2.2) dag.test() fails serialising a task whose template rendered undefined, before the
 # provider's error reaches the log (tests/operators/test_recording_inputs.py).
+# Airflow 2.11.2 (Python 3.10): common-compat's sdk map gives the provider and the DAG files Airflow 3's names there;
+# its dag.test() writes neither the DAG nor its datasets (tests/dagrun.py does it), runs a deferred task's trigger
+# inline (no trigger row) and logs through the stdlib (tests read the task log from caplog). What 2.11 lacks (the
+# event trigger and its asset watcher) fails the DAG's parse naming Airflow 3.0, and its tests are skipped there.
 # On 3.0.6 dag.test() writes neither the DAG nor its assets to the database (tests/dagrun.py does it there); a
 # failed task's log prints the traceback with rich, coloured and wrapped at 100 columns (tests/operators/conftest.py
 # reads it back as one line per message); a DAG file's first operator import loads airflow.models.baseoperator,
 # which imports aiohttp through svcs (the parse-weight test leaves aiohttp out there); a rescheduled sensor's
 # timeout fails under dag.test() only (the first reschedule date arrives as a string; that test is skipped);
 # tests/compat.py has the flags.
+PY_2.11.2 := 3.10
+AS_OF_2.11.2 := 2026-03-16
 PY_3.0.6 := 3.10
 AS_OF_3.0.6 := 2025-09-05
+COMPAT_AS_OF_3.0.6 := 2026-03-16
 PY_3.1.8 := 3.12
 AS_OF_3.1.8 := 2026-03-20
 PY_3.2.2 := 3.10
 AS_OF_3.2.2 := 2026-05-31
 PY_3.4.0b2 := 3.13
 AS_OF_3.4.0b2 := 2026-10-28
-OLDEST_AIRFLOW := 3.0.6
+OLDEST_AIRFLOW := 2.11.2
 AIRFLOW ?= $(OLDEST_AIRFLOW)
 AIRFLOW_AS_OF = $(AS_OF_$(AIRFLOW))
 AIRFLOW_VENV = .venv-airflow-$(AIRFLOW)
@@ -92,6 +99,7 @@ lock-airflow:
 	@test -n "$(AIRFLOW_AS_OF)" || { echo "Airflow $(AIRFLOW) has no PY_$(AIRFLOW) / AS_OF_$(AIRFLOW) in the Makefile"; exit 1; }
 	$(UV) pip compile -q pyproject.toml --group dev --group bench -c <(echo apache-airflow==$(AIRFLOW)) \
 		--python $(AIRFLOW_PY) --exclude-newer $(AIRFLOW_AS_OF) --exclude-newer-package aiohttp=2026-10-12 \
+		--exclude-newer-package apache-airflow-providers-common-compat=$(or $(COMPAT_AS_OF_$(AIRFLOW)),$(AIRFLOW_AS_OF)) \
 		--generate-hashes --custom-compile-command "make lock-airflow AIRFLOW=$(AIRFLOW)" -o $(AIRFLOW_LOCK)
 
 test-airflow:

@@ -14,12 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, Param, get_current_context, task, task_group
+from airflow.providers.common.compat.sdk import DAG, Asset, Param, get_current_context, task, task_group
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
-from vobiz_provider.version_compat import CronTriggerTimetable
+from vobiz_provider.version_compat import CronTriggerTimetable, run_after
 
 MEETING_RECORDINGS = Asset("vobiz_meeting_recordings")
 
@@ -53,12 +53,13 @@ with DAG(
     def destination_for(recording: dict[str, Any]) -> str:
         """Where one recording goes: <root>/eod/<date>/<room>-<recording id>.{format}.
 
-        The date is the run's ``run_after`` (UTC), which every run has: a manual run may have no logical date.
+        The date is the run's ``run_after`` (UTC), which every run has: a manual run may have no logical date
+        (Airflow 2's runs have no ``run_after``, and all have a logical date: version_compat's ``run_after`` is it).
         """
         context = get_current_context()
         room = re.sub(r"[^A-Za-z0-9._-]+", "-", recording.get("conference_name") or "room").strip("-")
         root = str(context["params"]["storage_root"]).rstrip("/")
-        day = context["dag_run"].run_after.date().isoformat()
+        day = run_after(context["dag_run"]).date().isoformat()
         # {format} stays literal here: the download names the file .wav or .mp3 by its bytes.
         return f"{root}/eod/{day}/{room}-{recording['recording_id']}.{{format}}"
 

@@ -20,7 +20,9 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, Param, get_current_context, task
+from airflow.providers.common.compat.sdk import DAG, Asset, Param, get_current_context, task
+
+from vobiz_provider.version_compat import BaseHook, triggering_asset_events
 
 MEETING_RECORDINGS = Asset("vobiz_meeting_recordings")
 COLUMNS = (
@@ -70,11 +72,9 @@ with DAG(
     @task(inlets=[MEETING_RECORDINGS])
     def catalogue_recordings() -> list[dict[str, Any]]:
         """Upsert a row per asset event; returns the rows written."""
-        from airflow.sdk import Connection
-
         context = get_current_context()
         params = context["params"]
-        events = list(context["triggering_asset_events"].get(MEETING_RECORDINGS, []))
+        events = triggering_asset_events(context, MEETING_RECORDINGS)
         if not events:
             events = list(context["inlet_events"][MEETING_RECORDINGS][-int(params["backfill_events"]) :])
         rows = []
@@ -97,7 +97,7 @@ with DAG(
                     "source_run_id": event.source_run_id,
                 }
             )
-        hook = Connection.get(params["catalogue_conn_id"]).get_hook()
+        hook = BaseHook.get_hook(params["catalogue_conn_id"])
         hook.run(CREATE_TABLE)
         if rows:
             hook.insert_rows(

@@ -12,7 +12,8 @@ The timetable's 15-minute interval makes the run's data interval the meeting its
 sensor's default window (the interval, plus a margin for Vobiz to add the row) ignores the
 room's earlier and later meetings, so a re-run or a backfill collects its own day's recording,
 and the stop sends nothing in a run whose meeting ended over an hour ago. Files are dated by
-the run's ``run_after``, which every run has (a manual run may have no logical date).
+the run's ``run_after``, which every run has (a manual run may have no logical date; on Airflow 2, which
+has no ``run_after``, the macro ``run_after(dag_run)`` gives the logical date every run has there).
 
 Params (defaults work against the fake Vobiz server of ``make demo``):
 ``conference_name`` the Vobiz room; ``storage_root`` a local folder or an object storage URL
@@ -25,12 +26,12 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, Param, get_current_context, task
+from airflow.providers.common.compat.sdk import DAG, Asset, Param, get_current_context, task
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
-from vobiz_provider.version_compat import AirflowFailException, CronTriggerTimetable
+from vobiz_provider.version_compat import AirflowFailException, CronTriggerTimetable, run_after
 
 # Downstream DAGs (the recording catalogue) are scheduled on this asset.
 MEETING_RECORDINGS = Asset("vobiz_meeting_recordings")
@@ -52,6 +53,7 @@ with DAG(
     },
     tags=["vobiz", "meetings", "example"],
     doc_md=__doc__,
+    user_defined_macros={"run_after": run_after},
 ) as dag:
     # [START howto_stop_wait_download]
     stop_recording = StopConferenceRecordingOperator(
@@ -76,7 +78,7 @@ with DAG(
     # as the downloaded bytes say) are filled in by the operator.
     download_recording = DownloadRecordingOperator.partial(
         task_id="download_recording",
-        destination="{{ params.storage_root }}/standup/{{ dag_run.run_after | ds }}/{recording_id}.{format}",
+        destination="{{ params.storage_root }}/standup/{{ run_after(dag_run) | ds }}/{recording_id}.{format}",
         outlets=[MEETING_RECORDINGS],
     ).expand(recording=wait_for_recording.output)
 

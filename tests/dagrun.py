@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from vobiz_provider.version_compat import AIRFLOW_V_3_1_PLUS
+from vobiz_provider.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_1_PLUS
 
 
 @dataclass
@@ -20,12 +20,11 @@ class DagRunResult:
     task_states: dict[str, str]
 
     def xcom(self, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
-        from airflow.models.xcom import XComModel
         from airflow.utils.session import create_session
 
         with create_session() as session:
             row = (
-                session.query(XComModel)
+                session.query(_XCom())
                 .filter_by(dag_id=self.dag_id, run_id=self.run_id, task_id=task_id, key=key, map_index=map_index)
                 .one_or_none()
             )
@@ -33,17 +32,28 @@ class DagRunResult:
 
     def xcoms(self, task_id: str, key: str = "return_value") -> list[Any]:
         """Every mapped instance's value, by map index."""
-        from airflow.models.xcom import XComModel
         from airflow.utils.session import create_session
 
+        xcom = _XCom()
         with create_session() as session:
             rows = (
-                session.query(XComModel)
+                session.query(xcom)
                 .filter_by(dag_id=self.dag_id, run_id=self.run_id, task_id=task_id, key=key)
-                .order_by(XComModel.map_index)
+                .order_by(xcom.map_index)
                 .all()
             )
             return [row.value for row in rows]
+
+
+def _XCom() -> Any:
+    """The XCom table's model: Airflow 3's ``XComModel``, Airflow 2's ``BaseXCom``."""
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.models.xcom import XComModel
+
+        return XComModel
+    from airflow.models.xcom import BaseXCom
+
+    return BaseXCom
 
 
 def run_dag(dag: Any, *, triggering_events: Sequence[int] = (), **kwargs: Any) -> DagRunResult:
@@ -55,7 +65,13 @@ def run_dag(dag: Any, *, triggering_events: Sequence[int] = (), **kwargs: Any) -
     :param triggering_events: ids of asset events (:func:`add_asset_events`) the run consumes, as the
         scheduler's asset-triggered run does: the tasks see them in ``triggering_asset_events``.
     """
-    if not AIRFLOW_V_3_1_PLUS:
+    if not AIRFLOW_V_3_0_PLUS:
+        # Airflow 2's dag.test() writes neither the DAG nor its datasets (assets) to the database, where a task's
+        # outlet events need them; it names the run's date execution_date.
+        dag.sync_to_db()
+        if "logical_date" in kwargs:
+            kwargs["execution_date"] = kwargs.pop("logical_date")
+    elif not AIRFLOW_V_3_1_PLUS:
         _write_to_db(dag)
     with _consuming(triggering_events):
         run = dag.test(**kwargs)

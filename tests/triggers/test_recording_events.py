@@ -16,13 +16,15 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.compat import import_string
+from tests.compat import import_string, needs_airflow_3
 from tests.sensors.support import gaps, requests_on
 from vobiz_provider.models import Recording
 from vobiz_provider.testing import FakeVobizServer
 from vobiz_provider.triggers import recording as triggers
 from vobiz_provider.triggers.recording import VobizRecordingEventTrigger
 from vobiz_provider.triggers.watermark import Watermark
+
+pytestmark = needs_airflow_3
 
 POLL = 0.2
 SLACK = 0.03  # timer and scheduling slack when comparing gaps with the poll interval

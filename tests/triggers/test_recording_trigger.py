@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from tests.compat import RunTrigger, import_string, runner_event
+from tests.compat import RunTrigger, import_string, needs_trigger_runner_3, runner_event
 from tests.sensors.support import ROOM, SINCE, add_decoys, add_unusable_rows, gaps, requests_on
+from vobiz_provider.exceptions import VobizConfigError
 from vobiz_provider.hooks.vobiz import VobizAsyncHook
 from vobiz_provider.testing import FakeVobizServer
-from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
+from vobiz_provider.triggers.recording import ConferenceRecordingTrigger, VobizRecordingEventTrigger
+from vobiz_provider.version_compat import AIRFLOW_V_3_0_PLUS
 from vobiz_provider.waiting import WaitStatus, read_event
 
 POLL = 0.2
@@ -382,7 +384,9 @@ def test_the_trigger_imports_nothing_while_it_runs(vobiz_fake: FakeVobizServer) 
     rid = vobiz_fake.add_recording(conference_name=ROOM)
     script = f"""
 import asyncio, sys, threading, time
-from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
+from vobiz_provider.exceptions import VobizConfigError
+from vobiz_provider.triggers.recording import ConferenceRecordingTrigger, VobizRecordingEventTrigger
+from vobiz_provider.version_compat import AIRFLOW_V_3_0_PLUS
 trigger = ConferenceRecordingTrigger(deadline=time.time() + 20, recording_id={rid!r}, poll_interval=0.2)
 loop_imports = set()
 
@@ -445,6 +449,7 @@ def _trigger_row(trigger_id: int, classpath: str, kwargs: dict[str, Any]) -> Any
     return RunTrigger(id=trigger_id, ti=None, classpath=classpath, encrypted_kwargs=Trigger.encrypt_kwargs(kwargs))
 
 
+@needs_trigger_runner_3
 async def test_a_refused_trigger_row_fails_alone_and_the_triggerer_goes_on(vobiz_fake: FakeVobizServer) -> None:
     from airflow.jobs.triggerer_job_runner import TriggerRunner
 
@@ -523,3 +528,12 @@ async def test_by_id_a_row_with_a_field_that_does_not_parse_fails_naming_it(vobi
     assert event["status"] == "error"
     assert "recording_end_ms is not a number: 'soon'" in event["message"]
     assert len(requests_on(vobiz_fake, "recording.get")) == 1  # at once
+
+
+@pytest.mark.skipif(AIRFLOW_V_3_0_PLUS, reason="Airflow 3.0 and newer have asset watchers")
+def test_the_event_trigger_names_the_airflow_it_needs_on_airflow_2() -> None:
+    # Built at DAG parse (an AssetWatcher's trigger): the DAG's import error says what to upgrade to.
+    with pytest.raises(
+        VobizConfigError, match=r"VobizRecordingEventTrigger needs Airflow 3\.0 or newer \(asset watchers\)"
+    ):
+        VobizRecordingEventTrigger(conference_name=ROOM)

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Asset, BaseOperator
-
 from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 from vobiz_provider.models import Recording
 from vobiz_provider.validation import (
@@ -21,13 +19,13 @@ from vobiz_provider.validation import (
     require_name,
     seconds_argument,
 )
-from vobiz_provider.version_compat import AirflowFailException
+from vobiz_provider.version_compat import AirflowFailException, Asset, BaseOperator
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
-    from airflow.sdk import Context
 
     from vobiz_provider.download.delivery import DeliveredRecording
+    from vobiz_provider.version_compat import Context
 
 __all__ = ["DownloadRecordingOperator"]
 

@@ -16,7 +16,7 @@ from contextlib import aclosing
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from vobiz_provider.exceptions import TriggerArgumentError, VobizConfigError, VobizConnectionError, VobizError
 from vobiz_provider.hooks.api import RecordingIndex, add_time_filters, skipped_words
@@ -27,6 +27,7 @@ from vobiz_provider.validation import (
     isoformat_utc,
     require_epoch,
 )
+from vobiz_provider.version_compat import BaseEventTrigger, require_airflow
 from vobiz_provider.waiting import (
     DEFAULT_MAX_POLL_INTERVAL,
     FailureKind,
@@ -291,6 +292,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         recording_type: str = "conference",
         poll_interval: float = 60.0,
     ) -> None:
+        require_airflow("VobizRecordingEventTrigger", (3, 0), "asset watchers")
         super().__init__()
         check_pacing(poll_interval, 1.0, None, WATCH_MAX_CONSECUTIVE_FAILURES)
         if not isinstance(vobiz_conn_id, str) or not vobiz_conn_id.strip():
