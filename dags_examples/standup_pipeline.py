@@ -12,7 +12,8 @@ The timetable's 15-minute interval makes the run's data interval the meeting its
 sensor's default window (the interval, plus a margin for Vobiz to add the row) ignores the
 room's earlier and later meetings, so a re-run or a backfill collects its own day's recording,
 and the stop sends nothing in a run whose meeting ended over an hour ago. Files are dated by
-the run's ``run_after``, which every run has (a manual run may have no logical date).
+the run's ``run_after``, which every run has (a manual run may have no logical date); Airflow 2
+has no ``run_after`` but gives every run a logical date.
 
 Params (defaults work against the fake Vobiz server of ``make demo``):
 ``conference_name`` the Vobiz room; ``storage_root`` a local folder or an object storage URL
@@ -76,7 +77,9 @@ with DAG(
     # as the downloaded bytes say) are filled in by the operator.
     download_recording = DownloadRecordingOperator.partial(
         task_id="download_recording",
-        destination="{{ params.storage_root }}/standup/{{ dag_run.run_after | ds }}/{recording_id}.{format}",
+        destination="{{ params.storage_root }}/standup/"
+        "{{ (dag_run.run_after if dag_run.run_after is defined else dag_run.logical_date) | ds }}"
+        "/{recording_id}.{format}",
         outlets=[MEETING_RECORDINGS],
     ).expand(recording=wait_for_recording.output)
 
