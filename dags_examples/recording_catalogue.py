@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, Param, get_current_context, task
+from airflow.providers.common.compat.sdk import DAG, Asset, Param, get_current_context, task
 
 MEETING_RECORDINGS = Asset("vobiz_meeting_recordings")
 COLUMNS = (
@@ -70,7 +70,7 @@ with DAG(
     @task(inlets=[MEETING_RECORDINGS])
     def catalogue_recordings() -> list[dict[str, Any]]:
         """Upsert a row per asset event; returns the rows written."""
-        from airflow.sdk import Connection
+        from airflow.providers.common.compat.sdk import Connection
 
         context = get_current_context()
         params = context["params"]

@@ -29,10 +29,11 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, AssetWatcher, Param, get_current_context, task
+from airflow.providers.common.compat.sdk import DAG, Asset, Param, get_current_context, task
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.triggers.recording import VobizRecordingEventTrigger
+from vobiz_provider.version_compat import AssetWatcher
 
 POLL_INTERVAL = float(os.environ.get("VOBIZ_WATCH_POLL_INTERVAL", "60"))
 STORAGE_ROOT = os.environ.get("VOBIZ_RECORDINGS_ROOT", "/tmp/vobiz-recordings")
@@ -82,7 +83,7 @@ def _folder_name(room: str | None) -> str:
 
 
 def _catalogue_hook(conn_id: str) -> Any:
-    from airflow.sdk import Connection
+    from airflow.providers.common.compat.sdk import Connection
 
     hook = Connection.get(conn_id).get_hook()
     hook.run(CREATE_TABLE)

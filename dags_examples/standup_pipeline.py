@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, Param, get_current_context, task
+from airflow.providers.common.compat.sdk import DAG, Asset, Param, get_current_context, task
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, Param
+from airflow.providers.common.compat.sdk import DAG, Param
 
 from vobiz_provider.operators.recording import StartConferenceRecordingOperator
 from vobiz_provider.version_compat import CronTriggerTimetable

@@ -48,6 +48,7 @@ for path in (str(ROOT), str(TEST_DAGS), str(EXAMPLE_DAGS)):
 import pytest  # noqa: E402
 
 from tests.dagrun import DagRunResult, run_dag  # noqa: E402
+from vobiz_provider.version_compat import AIRFLOW_V_3_0_PLUS  # noqa: E402
 
 __all__ = ["DagRunResult", "run_dag"]
 
@@ -61,7 +62,8 @@ def airflow_db() -> Path:
     from airflow.utils import db
 
     db.initdb()
-    _reuse_the_in_process_execution_api()
+    if AIRFLOW_V_3_0_PLUS:
+        _reuse_the_in_process_execution_api()
     return _home
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vobiz_provider.version_compat import AIRFLOW_V_3_1_PLUS
+from vobiz_provider.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_1_PLUS
 
 
 @dataclass
@@ -18,12 +18,11 @@ class DagRunResult:
     task_states: dict[str, str]
 
     def xcom(self, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
-        from airflow.models.xcom import XComModel
         from airflow.utils.session import create_session
 
         with create_session() as session:
             row = (
-                session.query(XComModel)
+                session.query(_XCom())
                 .filter_by(dag_id=self.dag_id, run_id=self.run_id, task_id=task_id, key=key, map_index=map_index)
                 .one_or_none()
             )
@@ -31,17 +30,28 @@ class DagRunResult:
 
     def xcoms(self, task_id: str, key: str = "return_value") -> list[Any]:
         """Every mapped instance's value, by map index."""
-        from airflow.models.xcom import XComModel
         from airflow.utils.session import create_session
 
+        xcom = _XCom()
         with create_session() as session:
             rows = (
-                session.query(XComModel)
+                session.query(xcom)
                 .filter_by(dag_id=self.dag_id, run_id=self.run_id, task_id=task_id, key=key)
-                .order_by(XComModel.map_index)
+                .order_by(xcom.map_index)
                 .all()
             )
             return [row.value for row in rows]
+
+
+def _XCom() -> Any:
+    """The XCom table's model: Airflow 3's ``XComModel``, Airflow 2's ``BaseXCom``."""
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.models.xcom import XComModel
+
+        return XComModel
+    from airflow.models.xcom import BaseXCom
+
+    return BaseXCom
 
 
 def run_dag(dag: Any, **kwargs: Any) -> DagRunResult:
@@ -50,7 +60,13 @@ def run_dag(dag: Any, **kwargs: Any) -> DagRunResult:
     The DAG must be defined in a file under ``tests/dags`` or ``dags_examples``; use the
     ``airflow_db`` fixture in the test.
     """
-    if not AIRFLOW_V_3_1_PLUS:
+    if not AIRFLOW_V_3_0_PLUS:
+        # Airflow 2's dag.test() writes neither the DAG nor its datasets (assets) to the database, where a task's
+        # outlet events need them; it names the run's date execution_date.
+        dag.sync_to_db()
+        if "logical_date" in kwargs:
+            kwargs["execution_date"] = kwargs.pop("logical_date")
+    elif not AIRFLOW_V_3_1_PLUS:
         _write_to_db(dag)
     run = dag.test(**kwargs)
     states = {}

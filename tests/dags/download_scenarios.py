@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import DAG, Asset, task
 from airflow.providers.openlineage.utils.selective_enable import enable_lineage
-from airflow.sdk import DAG, Asset, task
 
 from vobiz_provider.operators.download import DownloadRecordingOperator
 

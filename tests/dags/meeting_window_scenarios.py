@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 
 from vobiz_provider.operators.recording import StopConferenceRecordingOperator
 from vobiz_provider.sensors.recording import ConferenceRecordingSensor
@@ -37,7 +37,11 @@ with DAG(
         task_id="wait", **_WAIT
     )
 
-with DAG(dag_id="vobiz_scenario_weekly_webinar", schedule="0 17 * * THU", **_COMMON) as weekly_webinar:
+# A cron string is a CronTriggerTimetable (zero-length intervals) on Airflow 3, but a CronDataIntervalTimetable (the
+# week before the run) on Airflow 2: the timetable is spelled out, so the run is the same on both.
+with DAG(
+    dag_id="vobiz_scenario_weekly_webinar", schedule=CronTriggerTimetable("0 17 * * THU", timezone="UTC"), **_COMMON
+) as weekly_webinar:
     StopConferenceRecordingOperator(task_id="stop", conference_name=ROOM) >> ConferenceRecordingSensor(
         task_id="wait", **_WAIT
     )

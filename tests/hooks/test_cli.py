@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from airflow import __version__
 from packaging.version import Version
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-AIRFLOW_VERSION = Version(version("apache-airflow-core"))
+AIRFLOW_VERSION = Version(__version__)
 
 
 def _connections_test(connection_json: str) -> subprocess.CompletedProcess[str]:

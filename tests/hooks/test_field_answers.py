@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from tests.compat import needs_task_sdk
 from tests.hooks.support import api_requests
 from vobiz_provider.exceptions import VobizAuthError, VobizUnavailableError
 from vobiz_provider.hooks.connection import VobizSettings, credentials_for
@@ -91,6 +92,7 @@ def test_an_http_file_url_under_an_https_api_gets_no_credentials(
     assert media and not any("X-Auth-Token" in entry.headers for entry in media)
 
 
+@needs_task_sdk
 def test_async_hook_reads_extras_with_aextra_dejson(vobiz_fake, use_connection, monkeypatch):
     # In the triggerer the sync extra_dejson would call the API server from the event loop.
     from airflow.sdk.definitions.connection import Connection

@@ -8,17 +8,25 @@ from typing import Any
 import pytest
 
 from tests.moto_s3 import MotoS3Server
+from vobiz_provider.version_compat import AIRFLOW_V_3_0_PLUS
 
 
 @pytest.fixture
-def task_log(capfd: pytest.CaptureFixture[str]) -> Callable[[], str]:
-    """Everything printed so far in the test (``dag.test()`` prints task logs), stdout and stderr."""
+def task_log(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> Callable[[], str]:
+    """Everything printed so far in the test (``dag.test()`` prints task logs), stdout and stderr.
+
+    Airflow 2's ``dag.test()`` logs through the stdlib to handlers made before the test: there the task log is
+    the ``airflow.task`` loggers' records in ``caplog`` (``dag.test()``'s own logger repeats each failure).
+    """
     seen: list[str] = []
 
     def read() -> str:
         out, err = capfd.readouterr()
         seen.append(out + err)
-        return "".join(seen)
+        if AIRFLOW_V_3_0_PLUS:
+            return "".join(seen)
+        task_records = [r for r in caplog.records if r.name.startswith("airflow.task")]
+        return "".join(seen) + "\n".join(caplog.handler.format(r) for r in task_records)
 
     return read
 
@@ -41,7 +49,7 @@ def s3_bucket(moto_s3_server: MotoS3Server, monkeypatch: pytest.MonkeyPatch) -> 
     Versioning keeps a trace of every object ever written, temporary ones included, and of
     every rewrite; the returned boto3 client reads it.
     """
-    from airflow.sdk import ObjectStoragePath
+    from vobiz_provider.version_compat import ObjectStoragePath
 
     moto_s3_server.reset()
     monkeypatch.setenv(f"AIRFLOW_CONN_{S3_CONN_ID.upper()}", moto_s3_server.aws_connection_json())

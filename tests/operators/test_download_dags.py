@@ -26,9 +26,11 @@ def _file_requests(vobiz_fake: Any) -> list[Any]:
 
 
 def _asset_events(run: Any) -> list[dict[str, Any]]:
-    from airflow.models.asset import AssetEvent
     from airflow.utils.session import create_session
 
+    from tests.compat import asset_event_model
+
+    AssetEvent = asset_event_model()
     with create_session() as session:
         rows = session.query(AssetEvent).filter_by(source_dag_id=run.dag_id, source_run_id=run.run_id).all()
         return [dict(row.extra) for row in rows]
@@ -221,9 +223,10 @@ def test_a_different_existing_file_is_refused_then_overwritten(
 
 
 def test_a_memory_destination(vobiz_fake: Any) -> None:
-    from airflow.sdk import ObjectStoragePath
-    from airflow.sdk.io.store import attach
     from fsspec.implementations.memory import MemoryFileSystem
+
+    from tests.compat import attach
+    from vobiz_provider.version_compat import ObjectStoragePath
 
     attach("memory", fs=MemoryFileSystem())
     recording_id = vobiz_fake.add_recording(conference_name=ROOM, duration_s=3, file_format="wav")

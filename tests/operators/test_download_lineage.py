@@ -15,6 +15,7 @@ import download_scenarios as scenarios
 import pytest
 from download_scenarios import run_download
 
+from tests.compat import DAG_FILE_IMPORTS
 from tests.conftest import OPENLINEAGE_EVENTS, ROOT
 from tests.operators.conftest import S3_BUCKET, S3_CONN_ID
 
@@ -72,7 +73,7 @@ def test_an_s3_download_reports_the_object_by_bucket_and_key(vobiz_fake: Any, s3
 
 def test_the_operator_module_does_not_import_openlineage() -> None:
     probe = (
-        "import sys, airflow.sdk; before = set(sys.modules); "
+        f"{DAG_FILE_IMPORTS}; before = set(sys.modules); "
         "import vobiz_provider.operators.download; "
         "print(sorted(m for m in set(sys.modules) - before if 'openlineage' in m))"
     )

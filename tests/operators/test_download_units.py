@@ -257,8 +257,9 @@ def test_the_placed_file_gets_the_usual_permissions(tmp_path: Path) -> None:
 
 @pytest.fixture
 def memory_store() -> Any:
-    from airflow.sdk.io.store import attach
     from fsspec.implementations.memory import MemoryFileSystem
+
+    from tests.compat import attach
 
     fs = attach("memory", fs=MemoryFileSystem()).fs
     yield fs

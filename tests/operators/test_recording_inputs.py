@@ -52,7 +52,7 @@ def test_none_and_missing_params_are_rejected(vobiz_fake: Any, task_log: Callabl
     assert log.count("AirflowFailException: conference_name is None") == 2  # stop and start
     if AIRFLOW_V_3_2_PLUS:  # Native rendering hands Jinja's Undefined to execute(), which names the missing param.
         assert "conference_name rendered to an undefined value: 'dict object' has no attribute 'missing'" in log
-    else:  # Airflow 3.0 and 3.1 fail the rendering itself, with Jinja's own error, before execute().
+    else:  # Airflow 2.11 to 3.1 fail the rendering itself, with Jinja's own error, before execute().
         assert "UndefinedError: 'dict object' has no attribute 'missing'" in log
 
 

@@ -12,8 +12,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.sdk import PokeReturnValue
 
+from tests.compat import DAG_FILE_IMPORTS
 from tests.sensors.support import ROOM, SINCE, add_unusable_rows, requests_on
 from vobiz_provider.exceptions import VobizAuthError
 from vobiz_provider.meeting_window import LOOK_BACK
@@ -21,7 +21,13 @@ from vobiz_provider.models import Recording
 from vobiz_provider.sensors.recording import DEFERRAL_GRACE, ConferenceRecordingSensor, default_since
 from vobiz_provider.testing import FakeVobizServer
 from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
-from vobiz_provider.version_compat import AirflowException, AirflowFailException, AirflowSensorTimeout, TaskDeferred
+from vobiz_provider.version_compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    PokeReturnValue,
+    TaskDeferred,
+)
 from vobiz_provider.waiting import error_event, success_event, timeout_event
 
 # A run whose data interval is the hour after SINCE: the default window is [SINCE, SINCE + 1 h 30 min].
@@ -264,9 +270,9 @@ def test_until_on_its_own_keeps_the_default_since(vobiz_fake: FakeVobizServer) -
 
 def test_the_module_stays_light_at_dag_parse_time() -> None:
     heavy = ("aiohttp", "requests", "airflow.triggers.base", "vobiz_provider.hooks.vobiz", "vobiz_provider.triggers")
-    # Measured against airflow.sdk, which a DAG file imports anyway (Airflow 3.1's loads airflow.triggers.base).
+    # Measured against what a DAG file imports anyway (Airflow 3.1's airflow.sdk loads airflow.triggers.base).
     code = (
-        "import sys, airflow.sdk; before = set(sys.modules); import vobiz_provider.sensors.recording; "
+        f"{DAG_FILE_IMPORTS}; before = set(sys.modules); import vobiz_provider.sensors.recording; "
         f"print([name for name in {heavy!r} if name in set(sys.modules) - before])"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

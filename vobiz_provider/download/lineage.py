@@ -34,7 +34,7 @@ def file_dataset(path: str) -> tuple[str, str]:
     """The (namespace, name) of a downloaded file: a local absolute path or an object-store URL."""
     if "://" not in path:
         return "file", path
-    from airflow.sdk import ObjectStoragePath
+    from vobiz_provider.version_compat import ObjectStoragePath
 
     target = ObjectStoragePath(path)
     if target.protocol in ("file", "local"):

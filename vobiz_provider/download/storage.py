@@ -36,7 +36,7 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar
 from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 
 if TYPE_CHECKING:
-    from airflow.sdk import ObjectStoragePath
+    from vobiz_provider.version_compat import ObjectStoragePath
 
 _T = TypeVar("_T")
 TEMP_SUFFIX = ".vobiz-part"
@@ -123,7 +123,7 @@ def resolve_destination(value: Any) -> Destination:
     """Check the ``destination`` argument: an absolute path, a ``file://`` or object-store URL,
     or an ``ObjectStoragePath``, naming a file (not a folder). Raises :class:`VobizConfigError`.
     """
-    from airflow.sdk import ObjectStoragePath
+    from vobiz_provider.version_compat import ObjectStoragePath
 
     def bad(problem: str) -> VobizConfigError:
         return VobizConfigError(f"destination {value!r} {problem}")

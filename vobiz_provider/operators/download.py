@@ -9,19 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Asset, BaseOperator
-
 from vobiz_provider.constants import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID
 from vobiz_provider.exceptions import DestinationExistsError, VobizConfigError
 from vobiz_provider.models import Recording
 from vobiz_provider.validation import invalid_input_fails_task, parse_mapping_text, require_name, seconds_argument
-from vobiz_provider.version_compat import AirflowFailException
+from vobiz_provider.version_compat import AirflowFailException, Asset, BaseOperator
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
-    from airflow.sdk import Context
 
     from vobiz_provider.download.delivery import DeliveredRecording
+    from vobiz_provider.version_compat import Context
 
 __all__ = ["DownloadRecordingOperator"]
 

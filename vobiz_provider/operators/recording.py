@@ -11,8 +11,6 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from vobiz_provider.constants import DEFAULT_CONN_ID, FILE_FORMATS
 from vobiz_provider.exceptions import VobizConfigError
 from vobiz_provider.instants import isoformat_utc
@@ -25,12 +23,11 @@ from vobiz_provider.validation import (
     require_http_url,
     require_name,
 )
-from vobiz_provider.version_compat import AirflowFailException, AirflowSkipException
+from vobiz_provider.version_compat import AirflowFailException, AirflowSkipException, BaseOperator
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
     from vobiz_provider.hooks.vobiz import VobizHook
+    from vobiz_provider.version_compat import Context
 
 __all__ = ["IfNotRecording", "StartConferenceRecordingOperator", "StopConferenceRecordingOperator"]
 

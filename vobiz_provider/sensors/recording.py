@@ -11,14 +11,19 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
-
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import UnreadableEventError, VobizError
 from vobiz_provider.instants import isoformat_utc
 from vobiz_provider.meeting_window import window_from_context
 from vobiz_provider.validation import check_pacing, invalid_input_fails_task
-from vobiz_provider.version_compat import AirflowException, AirflowSensorTimeout, AirflowSkipException, conf
+from vobiz_provider.version_compat import (
+    AirflowException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
 from vobiz_provider.waiting import (
     Collect,
     FailureKind,
@@ -33,10 +38,9 @@ from vobiz_provider.waiting import (
 )
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
     from vobiz_provider.hooks.vobiz import VobizHook
     from vobiz_provider.models import Recording
+    from vobiz_provider.version_compat import Context
 
 __all__ = ["ConferenceRecordingSensor"]
 

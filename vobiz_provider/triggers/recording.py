@@ -23,7 +23,7 @@ from contextlib import aclosing
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from vobiz_provider.constants import DEFAULT_CONN_ID
 from vobiz_provider.exceptions import TriggerArgumentError, VobizConfigError, VobizConnectionError, VobizError
@@ -31,6 +31,7 @@ from vobiz_provider.hooks.listing import RecordingIndex, add_time_filters, skipp
 from vobiz_provider.instants import isoformat_utc
 from vobiz_provider.triggers.watermark import Watermark, WatermarkStore
 from vobiz_provider.validation import check_pacing, require_epoch
+from vobiz_provider.version_compat import BaseEventTrigger, require_airflow
 from vobiz_provider.waiting import (
     DEFAULT_MAX_POLL_INTERVAL,
     FailureKind,
@@ -342,6 +343,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         recording_type: str = "conference",
         poll_interval: float = 60.0,
     ) -> None:
+        require_airflow("VobizRecordingEventTrigger", (3, 0), "asset watchers")
         super().__init__()
         if not isinstance(vobiz_conn_id, str) or not vobiz_conn_id.strip():
             raise VobizConfigError(f"vobiz_conn_id must be a connection id, got {vobiz_conn_id!r}")
