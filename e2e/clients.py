@@ -58,6 +58,10 @@ class AirflowApi:
         reply = self.session.get(f"{self.base_url}{self.prefix}/dags/{dag_id}", timeout=30)
         return reply.json() if reply.ok else None
 
+    def import_errors(self) -> list[dict[str, Any]]:
+        """The DAG files that failed to parse: ``filename`` and ``stack_trace`` each."""
+        return list(self._call("GET", "/importErrors?limit=100")["import_errors"])
+
     def unpause(self, dag_id: str) -> None:
         self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
 

@@ -233,6 +233,10 @@ class Deployment:
         deadline = time.monotonic() + bound_s
         while self.api.dag(dag_id) is None:
             self.check_alive()
+            # Every file in the DAGs folder is one the suite put there to be parsed: a failure is final.
+            failed = self.api.import_errors()
+            if failed:
+                raise RuntimeError(f"DAG file(s) failed to parse: {failed[0]['filename']}\n{failed[0]['stack_trace']}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"DAG {dag_id} was not parsed within {bound_s:.0f} s")
             time.sleep(1)
