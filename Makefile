@@ -134,7 +134,18 @@ dist: $(STAMP)
 
 # Real Airflow components (single machine, then PostgreSQL + Redis + Celery) against the fake server.
 # E2E_ARGS passes options through, e.g. E2E_ARGS="--deployment single --case sensor_timeout --keep".
-e2e: $(STAMP)
+# The e2e deployment on Airflow 2.11 runs its components from a venv of their own, made from the lock as
+# test-airflow makes its venv, plus the PostgreSQL driver (at uv.lock's version): Airflow 2 refuses SQLite with
+# the LocalExecutor. A venv apart, so that `make test-airflow AIRFLOW=2.11.2` (pip sync) does not remove it.
+E2E_AIRFLOW_2 := 2.11.2
+E2E_AIRFLOW_2_VENV := .venv-airflow-$(E2E_AIRFLOW_2)-e2e
+$(E2E_AIRFLOW_2_VENV)/.made: .ci/airflow-$(E2E_AIRFLOW_2).txt pyproject.toml
+	$(UV) venv -q --clear $(E2E_AIRFLOW_2_VENV) --python $(call pyenv_python,$(PY_$(E2E_AIRFLOW_2)))
+	$(UV) pip sync -q --python $(E2E_AIRFLOW_2_VENV)/bin/python .ci/airflow-$(E2E_AIRFLOW_2).txt
+	$(UV) pip install -q --python $(E2E_AIRFLOW_2_VENV)/bin/python --no-deps -e . psycopg2-binary==2.9.13
+	touch $@
+
+e2e: $(STAMP) $(E2E_AIRFLOW_2_VENV)/.made
 	bash e2e/system-packages.sh
 	$(RUN) python -m e2e $(E2E_ARGS)
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from types import FrameType
 
 from e2e.cases import CASES, Case
-from e2e.deployment import Deployment
+from e2e.deployment import KINDS, Deployment
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Result:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m e2e", description=__doc__)
-    parser.add_argument("--deployment", choices=("single", "distributed"), action="append", dest="deployments")
+    parser.add_argument("--deployment", choices=KINDS, action="append", dest="deployments")
     parser.add_argument("--case", action="append", dest="cases", help="run only this case (repeat for more)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders (logs) after the run")
     parser.add_argument("--json", help="also write the results and peak RSS to this file")
@@ -99,7 +99,7 @@ def run_case(deployment: Deployment, case: Case) -> Result:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    kinds = args.deployments or ["single", "distributed"]
+    kinds = args.deployments or list(KINDS)
     unknown = set(args.cases or ()) - {case.name for case in CASES}
     if unknown:
         print(f"unknown case(s) {sorted(unknown)}; known: {[case.name for case in CASES]}", file=sys.stderr)

@@ -187,7 +187,7 @@ def named_component(dep: Deployment, hostname: str) -> str:
 # -- cases -------------------------------------------------------------------------------------
 
 
-@case("standup_deferred", "single", "distributed")
+@case("standup_deferred", "single", "distributed", "single-2.11")
 def standup_deferred(dep: Deployment) -> Outcome:
     """The stand-up pipeline succeeds; its sensor waited deferred in a triggerer, holding no worker slot."""
     outcome = Outcome()
@@ -197,7 +197,7 @@ def standup_deferred(dep: Deployment) -> Outcome:
     return outcome
 
 
-@case("triggerer_killed", "single", "distributed")
+@case("triggerer_killed", "single", "distributed", "single-2.11")
 def triggerer_killed(dep: Deployment) -> Outcome:
     """SIGKILL the triggerer holding the deferred sensor: a restarted one (single machine) or the other
     one (distributed) takes the trigger over; one stop, one file per part of the meeting."""
@@ -211,7 +211,7 @@ def triggerer_killed(dep: Deployment) -> Outcome:
         name = named_component(dep, holders[-1].split("#")[0])
         dep.components[name].kill()
         killed.append(name)
-        if dep.kind == "single":
+        if dep.kind != "distributed":  # one machine: its triggerer comes back
             dep.components[name].restarts += 1
             dep.components[name].start()
 

@@ -12,24 +12,35 @@ TERMINAL_RUN_STATES = ("success", "failed")
 
 
 class AirflowApi:
-    """Airflow 3's public REST API (``/api/v2``), with the simple auth manager's all-admins token.
+    """Airflow's public REST API, the same calls on both: Airflow 3's ``/api/v2`` with the simple auth
+    manager's all-admins token, or Airflow 2's ``/api/v1`` on the webserver with basic auth.
 
-    :param base_url: the api-server, ``http://127.0.0.1:PORT``.
+    :param base_url: the api-server (or Airflow 2's webserver), ``http://127.0.0.1:PORT``.
+    :param basic_auth: Airflow 2: the user and password of ``airflow users create``; None for Airflow 3.
     """
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, basic_auth: tuple[str, str] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
         self.session.trust_env = False  # loopback only: no proxy from the environment
+        self.session.auth = basic_auth
+        self.v1 = basic_auth is not None
+        self.prefix = "/api/v1" if self.v1 else "/api/v2"
+
+    def _ready(self) -> bool:
+        if self.v1:  # an authenticated call: the webserver is up and the user exists
+            return self.session.get(f"{self.base_url}/api/v1/dags?limit=1", timeout=5).ok
+        reply = self.session.get(f"{self.base_url}/auth/token", timeout=5)
+        if reply.ok:
+            self.session.headers["Authorization"] = f"Bearer {reply.json()['access_token']}"
+        return reply.ok
 
     def wait_ready(self, bound_s: float) -> None:
-        """Wait until the api-server answers and hands out a token."""
+        """Wait until the api-server answers (Airflow 3: and hands out a token)."""
         deadline = time.monotonic() + bound_s
         while True:
             try:
-                reply = self.session.get(f"{self.base_url}/auth/token", timeout=5)
-                if reply.ok:
-                    self.session.headers["Authorization"] = f"Bearer {reply.json()['access_token']}"
+                if self._ready():
                     return
             except requests.RequestException:
                 pass
@@ -38,14 +49,18 @@ class AirflowApi:
             time.sleep(1)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        reply = self.session.request(method, f"{self.base_url}/api/v2{path}", timeout=60, **kwargs)
+        reply = self.session.request(method, f"{self.base_url}{self.prefix}{path}", timeout=60, **kwargs)
         if not reply.ok:
             raise RuntimeError(f"{method} {path}: {reply.status_code} {reply.text[:500]}")
         return reply.json() if reply.content else None
 
     def dag(self, dag_id: str) -> dict[str, Any] | None:
-        reply = self.session.get(f"{self.base_url}/api/v2/dags/{dag_id}", timeout=30)
+        reply = self.session.get(f"{self.base_url}{self.prefix}/dags/{dag_id}", timeout=30)
         return reply.json() if reply.ok else None
+
+    def import_errors(self) -> list[dict[str, Any]]:
+        """The DAG files that failed to parse: ``filename`` and ``stack_trace`` each."""
+        return list(self._call("GET", "/importErrors?limit=100")["import_errors"])
 
     def unpause(self, dag_id: str) -> None:
         self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
@@ -64,6 +79,8 @@ class AirflowApi:
 
     def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any], logical_date: str | None) -> dict[str, Any]:
         body = {"dag_run_id": run_id, "conf": conf, "logical_date": logical_date}
+        if self.v1 and logical_date is None:  # Airflow 2: every run has one; it refuses null
+            del body["logical_date"]
         return self._call("POST", f"/dags/{dag_id}/dagRuns", json=body)
 
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
@@ -74,7 +91,13 @@ class AirflowApi:
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         path = f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances?limit=1000"
-        return self._call("GET", path)["task_instances"]
+        found: list[dict[str, Any]] = self._call("GET", path)["task_instances"]
+        if self.v1:
+            for ti in found:
+                # Airflow 2's task instances have no id; its task processes' titles hold the command
+                # ``['airflow', 'tasks', 'run', DAG, TASK, RUN, ...]``: this names the task instance there.
+                ti["id"] = f"'{dag_id}', '{ti['task_id']}', '{run_id}'"
+        return found
 
     def tries(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> list[dict[str, Any]]:
         path = f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}"
@@ -83,7 +106,10 @@ class AirflowApi:
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Any:
         path = f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/xcomEntries/return_value"
-        return self._call("GET", path, params={"map_index": map_index, "deserialize": True})["value"]
+        params: dict[str, Any] = {"map_index": map_index, "deserialize": True}
+        if self.v1:
+            params["stringify"] = False  # Airflow 2 gives str(value) unless told
+        return self._call("GET", path, params=params)["value"]
 
 
 class FakeVobiz:

@@ -1,4 +1,6 @@
-"""The two deployments: one machine (SQLite, LocalExecutor) and several (PostgreSQL, Redis, Celery).
+"""The three deployments: one machine (SQLite, LocalExecutor), several (PostgreSQL, Redis, Celery), and one
+machine on Airflow 2.11 (its scheduler, triggerer and webserver from ``.venv-airflow-2.11.2``, LocalExecutor,
+PostgreSQL: Airflow 2 refuses SQLite with any executor but the sequential one).
 
 Each lives in a temporary folder (``AIRFLOW_HOME``, DAGs, logs, databases, downloaded files) that
 :meth:`Deployment.close` deletes, with every server on 127.0.0.1 at a free port.
@@ -25,18 +27,25 @@ from e2e.processes import Component, Sampler, free_port, listening_addresses, st
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = ("standup_pipeline.py", "end_of_day_sweep.py")
 AUTH_ID, AUTH_TOKEN = "MA_E2E00001", "e2e-token"
+KINDS = ("single", "distributed", "single-2.11")
+# Airflow 2.11's deployment runs from the venv `make e2e` builds from its lock; only the stand-up pipeline.
+AIRFLOW_2_VENV = ROOT / ".venv-airflow-2.11.2-e2e"
+AIRFLOW_2_DAGS = ("standup_pipeline.py",)
+AIRFLOW_2_USER = ("e2e", secrets.token_hex(8))
 
 
 class Deployment:
     """An Airflow deployment of real components plus the fake Vobiz server.
 
-    :param kind: ``"single"`` or ``"distributed"``.
+    :param kind: ``"single"``, ``"distributed"`` or ``"single-2.11"``.
     """
 
     def __init__(self, kind: str) -> None:
-        if kind not in ("single", "distributed"):
-            raise ValueError(f"kind must be 'single' or 'distributed', not {kind!r}")
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         self.kind = kind
+        self.airflow_2 = kind == "single-2.11"
+        self.python = str(AIRFLOW_2_VENV / "bin" / "python") if self.airflow_2 else sys.executable
         self.root = Path(tempfile.mkdtemp(prefix=f"vobiz-e2e-{kind}-"))
         self.home = self.root / "airflow"
         self.logs = self.root / "process-logs"
@@ -49,7 +58,7 @@ class Deployment:
         self.api_port = free_port()
         fake_port = free_port()
         self.fake = FakeVobiz(f"http://127.0.0.1:{fake_port}", AUTH_ID, AUTH_TOKEN)
-        self.api = AirflowApi(f"http://127.0.0.1:{self.api_port}")
+        self.api = AirflowApi(f"http://127.0.0.1:{self.api_port}", AIRFLOW_2_USER if self.airflow_2 else None)
         self._fake_argv = [
             sys.executable, "-m", "vobiz_provider.testing", "--port", str(fake_port),
             "--auth-id", AUTH_ID, "--auth-token", AUTH_TOKEN,
@@ -113,27 +122,60 @@ class Deployment:
         if self.kind == "single":
             env["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
             env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{self.root / 'airflow.db'}"
+        if self.airflow_2:
+            env.update(
+                {
+                    "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                    "AIRFLOW__CORE__PARALLELISM": "4",  # LocalExecutor starts this many workers up front
+                    "AIRFLOW__WEBSERVER__WEB_SERVER_HOST": "127.0.0.1",
+                    "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(self.api_port),
+                    "AIRFLOW__WEBSERVER__BASE_URL": self.api.base_url,
+                    "AIRFLOW__WEBSERVER__WORKERS": "1",
+                    "AIRFLOW__WEBSERVER__SECRET_KEY": secrets.token_hex(16),
+                    "AIRFLOW__WEBSERVER__WEB_SERVER_MASTER_TIMEOUT": "300",
+                    "AIRFLOW__WEBSERVER__WEB_SERVER_WORKER_TIMEOUT": "300",
+                    "AIRFLOW__WEBSERVER__WORKER_REFRESH_BATCH_SIZE": "0",  # no rolling gunicorn restarts
+                    "AIRFLOW__API__AUTH_BACKENDS": "airflow.api.auth.backend.basic_auth",
+                    "AIRFLOW__API__ENABLE_XCOM_DESERIALIZE_SUPPORT": "True",
+                    # Airflow 2's names for the heartbeat timeout above; the scheduler parses the DAG files.
+                    "AIRFLOW__SCHEDULER__SCHEDULER_ZOMBIE_TASK_THRESHOLD": "20",
+                    "AIRFLOW__SCHEDULER__ZOMBIE_DETECTION_INTERVAL": "5",
+                    "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "600",
+                }
+            )
         return env
 
     # -- life cycle --------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start everything and wait until the DAGs are parsed; raises if something does not come up."""
-        for name in EXAMPLE_DAGS:
+        for name in AIRFLOW_2_DAGS if self.airflow_2 else EXAMPLE_DAGS:
             shutil.copy(ROOT / "dags_examples" / name, self.home / "dags" / name)
-        for path in (Path(__file__).parent / "dags").glob("*.py"):
+        for path in () if self.airflow_2 else (Path(__file__).parent / "dags").glob("*.py"):
             shutil.copy(path, self.home / "dags" / path.name)
         self.sampler.__enter__()
         self._add("fake-vobiz", self._fake_argv).start()
         if self.kind == "distributed":
             self._start_postgres_and_redis()
-        migrate = subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"],
-            env=self.env, cwd=self.root, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        if migrate.returncode != 0:
-            raise RuntimeError(f"airflow db migrate failed:\n{migrate.stdout[-3000:]}\n{migrate.stderr[-3000:]}")
-        airflow = [sys.executable, "-m", "airflow"]
+        if self.airflow_2:
+            if not Path(self.python).is_file():
+                raise RuntimeError(f"no {AIRFLOW_2_VENV}: make e2e builds it")
+            self._start_postgres()
+        airflow = [self.python, "-m", "airflow"]
+        self._airflow_cli(airflow, "db", "migrate")
+        if self.airflow_2:
+            self._start_airflow_2(airflow)
+        else:
+            self._start_airflow_3(airflow)
+        self.fake.wait_ready(60)
+        self.api.wait_ready(300)
+        for dag_id in self.dag_ids():
+            self.wait_for_dag(dag_id, 300)
+            self.api.unpause(dag_id)
+        self.check_alive()
+
+    def _start_airflow_3(self, airflow: list[str]) -> None:
+        """Airflow 3's components: api-server, scheduler, dag-processor, triggerers (and Celery workers)."""
         self._add("api-server", [*airflow, "api-server", "--host", "127.0.0.1", "--port", str(self.api_port),
                                  "--workers", "1"]).start()  # fmt: skip
         # Log servers are skipped: every component writes task logs into the one shared folder the
@@ -148,14 +190,27 @@ class Deployment:
                 argv = [*airflow, "celery", "worker", "--skip-serve-logs", "--concurrency", "2",
                         "--celery-hostname", f"{name}@e2e", "--without-gossip", "--without-mingle"]  # fmt: skip
                 self._add(name, argv, hostname=name).start()
-        self.fake.wait_ready(60)
-        self.api.wait_ready(300)
-        for dag_id in self.dag_ids():
-            self.wait_for_dag(dag_id, 300)
-            self.api.unpause(dag_id)
-        self.check_alive()
+
+    def _airflow_cli(self, airflow: list[str], *args: str) -> None:
+        done = subprocess.run([*airflow, *args], env=self.env, cwd=self.root, capture_output=True, text=True,
+                              timeout=600)  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"airflow {' '.join(args[:2])} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+
+    def _start_airflow_2(self, airflow: list[str]) -> None:
+        """Airflow 2.11's components: the webserver (REST API /api/v1, basic auth), the scheduler (it parses
+        the DAG files; LocalExecutor forks the tasks) and one triggerer."""
+        user, password = AIRFLOW_2_USER
+        self._airflow_cli(airflow, "users", "create", "--username", user, "--password", password, "--role", "Admin",
+                          "--firstname", "e2e", "--lastname", "e2e", "--email", "e2e@example.com")  # fmt: skip
+        self._add("webserver", [*airflow, "webserver", "--hostname", "127.0.0.1", "--port", str(self.api_port),
+                                "--workers", "1"]).start()  # fmt: skip
+        self._add("scheduler", [*airflow, "scheduler", "--skip-serve-logs"]).start()
+        self._add("triggerer-1", [*airflow, "triggerer", "--skip-serve-logs"], hostname="triggerer-1").start()
 
     def dag_ids(self) -> list[str]:
+        if self.airflow_2:
+            return ["vobiz_standup_pipeline"]
         ids = ["vobiz_standup_pipeline", "vobiz_end_of_day_sweep"]
         ids += [path.stem for path in (Path(__file__).parent / "dags").glob("*.py")]
         return ids
@@ -178,6 +233,10 @@ class Deployment:
         deadline = time.monotonic() + bound_s
         while self.api.dag(dag_id) is None:
             self.check_alive()
+            # Every file in the DAGs folder is one the suite put there to be parsed: a failure is final.
+            failed = self.api.import_errors()
+            if failed:
+                raise RuntimeError(f"DAG file(s) failed to parse: {failed[0]['filename']}\n{failed[0]['stack_trace']}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"DAG {dag_id} was not parsed within {bound_s:.0f} s")
             time.sleep(1)
@@ -228,6 +287,25 @@ class Deployment:
     # -- PostgreSQL and Redis ----------------------------------------------------------------
 
     def _start_postgres_and_redis(self) -> None:
+        _, pg_port = self._start_postgres()
+        redis_port = free_port()
+        self._add(
+            "redis",
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.root)],
+            env={"PATH": os.environ.get("PATH", "")},
+        ).start()  # fmt: skip
+        self.env.update(
+            {
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+                "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://airflow@127.0.0.1:{pg_port}/airflow",
+                "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
+            }
+        )
+
+    def _start_postgres(self) -> tuple[str, int]:
+        """PostgreSQL in the folder, database ``airflow`` made and set as Airflow's; its bin folder and port."""
         bindir = _postgres_bindir()
         data = self.root / "postgres"
         data.mkdir()
@@ -241,34 +319,20 @@ class Deployment:
             env=pg_env, user=user, group=user, extra_groups=[] if user else None, cwd=data,
             check=True, capture_output=True, timeout=300,
         )  # fmt: skip
-        pg_port, redis_port = free_port(), free_port()
+        pg_port = free_port()
         self._add(
             "postgres",
             [f"{bindir}/postgres", "-D", str(data), "-h", "127.0.0.1", "-p", str(pg_port), "-k", str(data),
              "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=200"],
             user=user, env=pg_env,
         ).start()  # fmt: skip
-        self._add(
-            "redis",
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.root)],
-            env={"PATH": os.environ.get("PATH", "")},
-        ).start()  # fmt: skip
         _wait_for(lambda: _pg_ready(bindir, pg_port), 60, "PostgreSQL")
         subprocess.run(
             [f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(pg_port), "-U", "airflow", "airflow"],
             env=pg_env, check=True, capture_output=True, timeout=60,
         )  # fmt: skip
-        database = f"postgresql+psycopg2://airflow@127.0.0.1:{pg_port}/airflow"
-        self.env.update(
-            {
-                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
-                "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-                "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://airflow@127.0.0.1:{pg_port}/airflow",
-                "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
-            }
-        )
+        self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"postgresql+psycopg2://airflow@127.0.0.1:{pg_port}/airflow"
+        return bindir, pg_port
 
 
 def _postgres_bindir() -> str:

@@ -144,12 +144,14 @@ def _watch(
 
 
 def task_error(log_root: Path, watched: Watched, ti: dict[str, Any]) -> str:
-    """The first error a task's log records (Airflow writes one JSON object per line)."""
+    """The first error a task's log records (Airflow 3 writes one JSON object per line, Airflow 2 text)."""
     folder = log_root / f"dag_id={watched.dag_id}" / f"run_id={watched.run_id}" / f"task_id={ti['task_id']}"
     if ti["map_index"] >= 0:
         folder /= f"map_index={ti['map_index']}"
     for path in sorted(folder.glob("attempt=*.log")):
         for line in path.read_text(errors="replace").splitlines():
+            if " ERROR - " in line:  # Airflow 2 writes text: ``[time] {module.py:N} ERROR - message``
+                return f"{line.split(' ERROR - ', 1)[1]} ({path})"
             with contextlib.suppress(ValueError):
                 event = json.loads(line)
                 if event.get("level") in ("error", "critical"):
