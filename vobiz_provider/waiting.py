@@ -132,11 +132,6 @@ class RecordingTarget:
             return None
         return self.stopped_at - timedelta(seconds=STOP_CLOCK_ALLOWANCE_S)
 
-    def is_stops_part(self, recording: Recording) -> bool:
-        """Whether ``recording`` ended at or after the stop (always, without a stop)."""
-        ended_after = self.ended_after
-        return ended_after is None or recording.ended_at >= ended_after
-
     def to_kwargs(self) -> dict[str, Any]:
         """The target as the trigger's plain JSON kwargs."""
         return {
@@ -209,16 +204,15 @@ class RecordingWait:
         """Take the room's search in; with a stop, the earliest part ended after it (docs/meeting-window.md)."""
         target = self.target
         match = search.match
-        if target.stopped_at is not None:
-            stops = [rec for rec in search.in_window if target.is_stops_part(rec)]
+        ended_after = target.ended_after
+        if ended_after is not None:
+            stops = [rec for rec in search.in_window if rec.ended_at >= ended_after]
             match = min(stops, key=lambda rec: (rec.ended_at, rec.add_time)) if stops else None
         if match is None:
             self._last_search = search  # described only at a timeout: polls stay cheap
             self._earlier_parts = list(search.in_window)
             return
-        self.others = sorted(
-            (rec for rec in search.in_window if rec is not match), key=lambda rec: rec.add_time, reverse=True
-        )
+        self.others = search.others_in_window(match)
         if target.collect is Collect.ALL:
             self.parts = sorted(search.in_window, key=lambda rec: (rec.add_time, rec.recording_id))
         self.row, self.row_seen, self._last_search = match, True, None

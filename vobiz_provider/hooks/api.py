@@ -747,18 +747,12 @@ class RecordingSearch:
         """The newest of :attr:`in_window` (the first listed, of equal times), or None."""
         return max(self.in_window, key=lambda rec: rec.add_time, default=None)
 
-    @property
-    def newest_other(self) -> Recording | None:
-        """The newest row seen that is not a conference recording of this room."""
-        newest = self.index.newest
-        of_room = newest is not None and _kind(newest) == (self.conference_name, True)
-        return self.index.newest_else if of_room else newest
-
     def describe(self) -> str:
         """What was looked for and what was seen, for a timeout message."""
         room = self.conference_name
         text = f"no recording of {room!r} {window_words(self.since, self.until)}"
-        other = self.newest_other
+        newest = self.index.newest  # the newest row that is not a conference recording of this room
+        other = self.index.newest_else if newest is not None and _kind(newest) == (room, True) else newest
         if other is not None:
             label = other.conference_name or other.recording_type or "unnamed"
             text += f"; newest seen: {label!r} at {isoformat_utc(other.add_time)}"
@@ -775,9 +769,9 @@ class RecordingSearch:
             text += ", so older recordings could not be read"
         return text + skipped_words(self.skipped)
 
-    def others_in_window(self) -> list[Recording]:
-        """The room's other recordings in the window, newest first: the meeting's earlier parts."""
-        match = self.match
+    def others_in_window(self, match: Recording | None = None) -> list[Recording]:
+        """The room's recordings in the window but ``match`` (default: :attr:`match`), newest first."""
+        match = match or self.match
         return sorted((rec for rec in self.in_window if rec is not match), key=lambda rec: rec.add_time, reverse=True)
 
 

@@ -173,9 +173,9 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         if recording is None:
             self.log.info("Not ready yet: %s", wait.describe())
             return PokeReturnValue(is_done=False)
-        result = self._result(recording, wait.collected())
-        self._log_ready(result, wait.several_in_window())
-        return PokeReturnValue(is_done=True, xcom_value=result)
+        return PokeReturnValue(
+            is_done=True, xcom_value=self._ready(recording, wait.collected(), wait.several_in_window())
+        )
 
     def _get_next_poke_interval(self, started_at: Any, run_duration: Callable[[], float], poke_count: int) -> float:
         """Airflow's interval, cut to end at the timeout: the last poke is made at the deadline."""
@@ -201,9 +201,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
             self.log.warning("Vobiz: %s; the triggerer will keep trying", err)
             recording, pause = None, asked_wait(err)
         if recording is not None:
-            result = self._result(recording, wait.collected())
-            self._log_ready(result, wait.several_in_window())
-            return result
+            return self._ready(recording, wait.collected(), wait.several_in_window())
         self.log.info("Not ready yet, waiting in the triggerer: %s", wait.describe())
         with invalid_input_fails_task():
             trigger = ConferenceRecordingTrigger(
@@ -242,16 +240,13 @@ class ConferenceRecordingSensor(BaseSensorOperator):
             raise AirflowException(outcome.message)
         if self.collect == Collect.ALL.value and not outcome.recordings:
             raise AirflowException(f"{self.task_id} asked for every part, but the trigger's event carries none")
-        result = self._result(outcome.recording, list(outcome.recordings or ()))
-        self._log_ready(result, outcome.message or None)
-        return result
+        return self._ready(outcome.recording, list(outcome.recordings or ()), outcome.message or None)
 
-    @staticmethod
-    def _result(recording: Recording, parts: list[Recording]) -> dict[str, Any] | list[dict[str, Any]]:
-        """The XCom: the recording, or with ``collect="all"`` every part, oldest first."""
-        return [part.to_dict() for part in parts] if parts else recording.to_dict()
-
-    def _log_ready(self, result: dict[str, Any] | list[dict[str, Any]], several: str | None = None) -> None:
+    def _ready(
+        self, recording: Recording, parts: list[Recording], several: str | None
+    ) -> dict[str, Any] | list[dict[str, Any]]:
+        """The XCom, logged: the recording, or with ``collect="all"`` every part, oldest first."""
+        result = [part.to_dict() for part in parts] if parts else recording.to_dict()
         if several:
             self.log.warning("%s", several)
         for recording in result if isinstance(result, list) else [result]:
@@ -261,3 +256,4 @@ class ConferenceRecordingSensor(BaseSensorOperator):
                 recording["conference_name"],
                 recording["add_time"],
             )
+        return result

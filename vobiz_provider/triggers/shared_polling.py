@@ -80,16 +80,13 @@ class SharedReads:
         fits = read is not None and read.started > newer_than and read.since <= since
         paused = read is not None and now < self._paused_until
         if read is None or not (fits or paused):
-            read = self._start(now, self._reach(since))
+            # Back to the oldest ``since`` in the recent band, and to ``since`` at least.
+            start = self.band_start()
+            read = self._start(now, min([since, *(s for s in self._since if s >= start)]))
         if read.outcome.done():
             return read.outcome.result(), read.started
         # Shielded: a wait cancelled while the read runs does not cancel it for the others.
         return await asyncio.shield(read.outcome), read.started
-
-    def _reach(self, since: datetime) -> datetime:
-        """How far back a new read goes: the oldest ``since`` in the recent band, ``since`` at least."""
-        start = self.band_start()
-        return min([since, *(s for s in self._since if s >= start)])
 
     def _start(self, now: float, since: datetime) -> _Read:
         read = _Read(now, since, asyncio.get_running_loop().create_future())
