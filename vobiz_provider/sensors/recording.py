@@ -249,11 +249,11 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         result = [part.to_dict() for part in parts] if parts else recording.to_dict()
         if several:
             self.log.warning("%s", several)
-        for recording in result if isinstance(result, list) else [result]:
+        for ready in result if isinstance(result, list) else [result]:
             self.log.info(
                 "The file of recording %r of %r (added %s) can be downloaded",
-                recording["recording_id"],
-                recording["conference_name"],
-                recording["add_time"],
+                ready["recording_id"],
+                ready["conference_name"],
+                ready["add_time"],
             )
         return result
