@@ -314,7 +314,6 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
 
         store = WatermarkStore(getattr(self, "asset_state_store", None), self.state_key, self.log)
         while True:
-            # The connection's session is shared with the waits in this loop; the list is read on its own.
             async with shared_account(self.vobiz_conn_id) as account:
                 async for recording in self._watch(account, store):
                     yield TriggerEvent(recording.to_dict())
@@ -362,7 +361,6 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
                 mark = mark.advance(listed, [*stored, *abandoned])
                 for rid in stored:  # now covered by the watermark (or ahead of it), or deleted
                     del yielded[rid]
-                # Bounded memory: only recordings still listed past the watermark are kept.
                 past = {r.recording_id for r in listed if not mark.covers(r)}
                 abandoned &= past
                 failing = {rid: failed for rid, failed in failing.items() if rid in past}
