@@ -1,9 +1,6 @@
-"""A run's inputs: the checks of task arguments (run after templates render, before any request),
-instants as Vobiz writes them, and the run's meeting window (docs/meeting-window.md).
+"""A run's inputs: checks of task arguments (each naming the argument), instants, the meeting window.
 
-Light (the standard library, ``airflow.sdk`` and the provider's exceptions): DAG files import it
-through the operators and the sensor at every parse. Each check names the argument as the DAG
-author wrote it and says what is wrong with the value.
+Light: DAG files import it at every parse (docs/meeting-window.md).
 """
 
 from __future__ import annotations
@@ -22,16 +19,12 @@ from urllib.parse import urlsplit
 from vobiz_provider.exceptions import VobizConfigError
 from vobiz_provider.version_compat import AirflowFailException
 
-# The Airflow connection every hook, operator, sensor and trigger uses unless told otherwise.
 DEFAULT_CONN_ID = "vobiz_default"
-# The formats Vobiz records in (the start request's ``file_format``).
-FILE_FORMATS = ("mp3", "wav")
-# Bytes read and written per chunk of a download; memory stays within a few chunks.
+FILE_FORMATS = ("mp3", "wav")  # the start request's ``file_format``
 DEFAULT_CHUNK_SIZE = 1024 * 1024
 
-# What Jinja makes of a None (or a missing value rendered by a lenient template): never a real name.
+# What a template renders for a None or an unset value: never a real name.
 _RENDERED_NONE = "None"
-# What a template renders for an unset value: a number argument takes them as "not given".
 _RENDERED_NULLS = ("", _RENDERED_NONE, "null")
 
 # Vobiz sends "2025-11-06 13:49:10.751756+00:00", "2026-05-07 09:45:35.79276+05:30" and docs show
@@ -44,12 +37,7 @@ _INSTANT = re.compile(
 
 
 def parse_instant(value: str | datetime, *, field: str = "time") -> datetime:
-    """Return ``value`` as an aware UTC datetime; a value without an offset is taken as UTC.
-
-    :param value: an ISO-8601-like string (space or ``T``, ``Z`` or an offset) or a datetime.
-    :param field: the name used in the error message.
-    :raises ValueError: naming ``field`` when the value is not a time.
-    """
+    """``value`` (ISO-8601-like text or a datetime) as aware UTC; no offset means UTC; a ValueError names ``field``."""
     if isinstance(value, datetime):
         dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return dt.astimezone(timezone.utc)
@@ -95,11 +83,7 @@ def _refuse_undefined(value: Any, param: str) -> None:
 
 
 def require_name(value: Any, param: str) -> str:
-    """Return ``value`` if it is a usable name: a string with something other than whitespace, and not
-    ``"None"`` (what ``{{ params.x }}`` renders for a null).
-
-    :raises VobizConfigError: naming ``param`` and the value's problem.
-    """
+    """``value`` if it is a usable name: a non-blank string, not ``"None"`` (a rendered null)."""
     if value is None:
         raise VobizConfigError(f"{param} is None; it must name something (did a template render a missing value?)")
     _refuse_undefined(value, param)
@@ -178,7 +162,7 @@ def check_pacing(
     interval_param: str = "poll_interval",
     max_interval_param: str = "max_poll_interval",
 ) -> None:
-    """Refuse pacing that would poll in a tight loop or never give up, naming the parameter as written."""
+    """Refuse pacing that would poll in a tight loop or never give up."""
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
         raise VobizConfigError(f"{interval_param} must be a number of seconds > 0, got {interval!r}")
     if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not backoff >= 1:
@@ -200,7 +184,7 @@ def require_choice(value: Any, param: str, choices: Collection[str]) -> str:
 
 
 def require_http_url(value: Any, param: str, *, optional: bool = False) -> str | None:
-    """Return ``value`` if it is an absolute ``http``/``https`` URL with a host (``optional``: None or "" give None)."""
+    """``value`` if it is an absolute ``http``/``https`` URL with a host (``optional``: None or "" give None)."""
     _refuse_undefined(value, param)
     if optional and (value is None or value == ""):
         return None
@@ -219,7 +203,7 @@ def require_http_url(value: Any, param: str, *, optional: bool = False) -> str |
 
 
 def parse_mapping_text(text: str, param: str) -> Any:
-    """A dict rendered as text: JSON, or Python's repr (what a template renders when native rendering is off)."""
+    """A dict rendered as text: JSON, or Python's repr (without native rendering)."""
     try:
         return json.loads(text)
     except ValueError:
@@ -241,14 +225,9 @@ def invalid_input_fails_task() -> Iterator[None]:
         raise AirflowFailException(str(err)) from err
 
 
-# The run's meeting (docs/meeting-window.md).
-
-# How far before a zero-length interval (or a run without one) a recording may have been added
-# (a meeting that ended early); docs/meeting-window.md has the reasons for all three.
+# The run's meeting window: docs/meeting-window.md has the reasons for all three.
 LOOK_BACK = timedelta(minutes=30)
-# How long after the interval's end Vobiz may add the row; capped at half the interval's length.
 LATE_ADD = timedelta(minutes=30)
-# A stop in a run whose meeting ended longer ago than this sends nothing (a backfill or a re-run).
 DEFAULT_STALE_AFTER = timedelta(hours=1)
 
 
@@ -276,9 +255,7 @@ def default_window(
     logical_date: datetime | None = None,
     run_after: datetime | None = None,
 ) -> MeetingWindow | None:
-    """The default window for a run (None when the run carries no time at all): its data interval, or
-    ``[at - LOOK_BACK, at + LATE_ADD]`` around a zero-length one, the logical date or ``run_after``
-    (docs/meeting-window.md)."""
+    """The default window for a run, or None when it carries no time (docs/meeting-window.md)."""
     if data_interval_start is not None and data_interval_end is not None:
         start = _utc(data_interval_start, "data_interval_start")
         end = _utc(data_interval_end, "data_interval_end")
@@ -309,6 +286,6 @@ def meeting_end(context: Mapping[str, Any]) -> datetime | None:
 
 
 def _utc(value: datetime, field: str) -> datetime:
-    """A plain aware UTC ``datetime``: pendulum's subclass does its own arithmetic (an Interval, not a timedelta)."""
+    """A plain aware UTC ``datetime``: pendulum's subclass returns an Interval, not a timedelta."""
     dt = parse_instant(value, field=field)
     return datetime(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond, tzinfo=timezone.utc)

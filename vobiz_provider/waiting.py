@@ -1,8 +1,4 @@
-"""A wait for a recording's file, shared by the sensor (on the worker) and its trigger (in the triggerer):
-what it is for (:class:`RecordingTarget`), what the answers showed (:class:`RecordingWait`), one poll
-(:func:`poll`, :func:`poll_async`), the pacing (:class:`PollSchedule`) and the trigger's one event.
-No I/O but the hook a poll is given; light enough for DAG parse. See docs/architecture.md.
-"""
+"""A wait for a recording's file, shared by the sensor and its trigger (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -41,11 +37,8 @@ if TYPE_CHECKING:
     from vobiz_provider.hooks.vobiz import VobizAsyncHook, VobizHook
     from vobiz_provider.triggers.shared_polling import SharedRoomSearch
 
-# How much earlier than a stop's ``stopped_at`` the part it ended may say it ended: Vobiz and the
-# worker stamp the two by different clocks (docs/meeting-window.md).
+# Vobiz and the worker stamp a part's end and the stop by different clocks (docs/meeting-window.md).
 STOP_CLOCK_ALLOWANCE_S = 30.0
-
-# -- what the wait is for --------------------------------------------------------------------------
 
 
 class Collect(str, Enum):
@@ -56,11 +49,7 @@ class Collect(str, Enum):
 
 
 def stop_time(after_stop: Any) -> datetime | None:
-    """The ``stopped_at`` in the stop operator's XCom (a dict, or its JSON or Python repr); None when
-    the stop stopped nothing, sent nothing, or ``after_stop`` is not given.
-
-    :raises VobizConfigError: naming ``after_stop`` and what is wrong with it.
-    """
+    """The ``stopped_at`` in the stop operator's XCom (dict, JSON or repr); None if it stopped nothing."""
     if after_stop is None or after_stop == "":
         return None
     if isinstance(after_stop, str) and after_stop.strip().startswith("{"):
@@ -85,8 +74,7 @@ def stop_time(after_stop: Any) -> datetime | None:
 
 @dataclass(frozen=True)
 class RecordingTarget:
-    """The recording a wait is for: one by id, or the newest of a room added within ``[since, until]``
-    (the part a stop ended, with ``stopped_at``; every part, with ``collect="all"``).
+    """The recording a wait is for: one by id, or the newest of a room within ``[since, until]``.
 
     :param conference_name: the room, case-sensitive; with ``recording_id`` it must be that recording's room.
     :param recording_id: the recording's id.
@@ -114,7 +102,7 @@ class RecordingTarget:
         stopped_at: Any = None,
         collect: Any = Collect.NEWEST.value,
     ) -> RecordingTarget:
-        """Check rendered inputs before any request: :class:`VobizConfigError` names the parameter at fault."""
+        """Check rendered inputs before any request; the error names the parameter."""
         how = Collect(require_choice(getattr(collect, "value", collect), "collect", [c.value for c in Collect]))
         room = optional_name(conference_name, "conference_name")
         recording_id = optional_name(recording_id, "recording_id")
@@ -139,15 +127,10 @@ class RecordingTarget:
 
     @property
     def ended_after(self) -> datetime | None:
-        """The earliest end the stop's part may have, by Vobiz's clock (None: no stop to wait for)."""
+        """The earliest end the stop's part may have, by Vobiz's clock."""
         if self.stopped_at is None:
             return None
         return self.stopped_at - timedelta(seconds=STOP_CLOCK_ALLOWANCE_S)
-
-    def is_stops_part(self, recording: Recording) -> bool:
-        """Whether ``recording`` ended at or after the stop (always, without a stop)."""
-        ended_after = self.ended_after
-        return ended_after is None or recording.ended_at >= ended_after
 
     def to_kwargs(self) -> dict[str, Any]:
         """The target as the trigger's plain JSON kwargs."""
@@ -165,7 +148,7 @@ class RecordingTarget:
         """The target in words, for logs and messages."""
         if self.recording_id is not None:
             return f"recording {self.recording_id!r}"
-        assert self.since is not None  # from_inputs guarantees it when there is no id
+        assert self.since is not None
         what = "every recording" if self.collect is Collect.ALL else "a recording"
         text = f"{what} of {self.conference_name!r} {window_words(self.since, self.until)}"
         if self.stopped_at is not None:
@@ -173,12 +156,8 @@ class RecordingTarget:
         return text
 
 
-# -- what the answers showed -----------------------------------------------------------------------
-
-
 class RecordingWait:
-    """One wait's state: the recording's row once found, and what the last answer showed. By id, a 404
-    means "not yet" until the row was seen, then :class:`~vobiz_provider.exceptions.RecordingGoneError`.
+    """One wait's state: the row once found, and what the last answer showed.
 
     :param target: what to look for.
     :param row_seen: the row was seen before (by an earlier check on the worker).
@@ -188,7 +167,7 @@ class RecordingWait:
         self.target = target
         self.row_seen = row_seen
         self.row: Recording | None = None
-        self.others: list[Recording] = []  # the room's other recordings in the window (stopped and restarted)
+        self.others: list[Recording] = []  # the room's other recordings in the window
         self.parts: list[Recording] = []
         self._ready_ids: set[str] = set()
         self._last_report = f"no answer from Vobiz yet about {target.describe()}"
@@ -206,11 +185,7 @@ class RecordingWait:
         self.row, self.row_seen = recording, True
 
     def note_row_missing(self, error: VobizNotFoundError | UnusableRecordingError) -> None:
-        """The row asked for by id is not there (404) or lacks a field (Vobiz is still processing it).
-
-        :raises RecordingGoneError: a 404 for a row seen before.
-        :raises UnusableRecordingError: ``error``, when a field is unreadable rather than missing.
-        """
+        """The row asked for by id is not there (404) or lacks a field: a 404 after it was seen means deleted."""
         recording_id = self.target.recording_id
         if isinstance(error, UnusableRecordingError):
             if not error.missing:
@@ -226,54 +201,50 @@ class RecordingWait:
             self._last_report = f"Vobiz does not know recording {recording_id!r} yet (404)"
 
     def note_search(self, search: RecordingSearch) -> None:
-        """The room's search: its match becomes the row (with a stop, the earliest part that ended at
-        or after it; docs/meeting-window.md), or the search is kept to say what was seen."""
+        """Take the room's search in; with a stop, the earliest part ended after it (docs/meeting-window.md)."""
         target = self.target
         match = search.match
-        if target.stopped_at is not None:
-            stops = [rec for rec in search.in_window if target.is_stops_part(rec)]
+        ended_after = target.ended_after
+        if ended_after is not None:
+            stops = [rec for rec in search.in_window if rec.ended_at >= ended_after]
             match = min(stops, key=lambda rec: (rec.ended_at, rec.add_time)) if stops else None
         if match is None:
             self._last_search = search  # described only at a timeout: polls stay cheap
-            self._earlier_parts = list(search.in_window)  # all ended before the stop
+            self._earlier_parts = list(search.in_window)
             return
-        self.others = sorted(
-            (rec for rec in search.in_window if rec is not match), key=lambda rec: rec.add_time, reverse=True
-        )
+        self.others = search.others_in_window(match)
         if target.collect is Collect.ALL:
             self.parts = sorted(search.in_window, key=lambda rec: (rec.add_time, rec.recording_id))
         self.row, self.row_seen, self._last_search = match, True, None
 
     def files_to_probe(self) -> list[Recording]:
-        """The found recordings whose files are not available yet (none before the row is found)."""
+        """The found recordings whose files are not available yet."""
         if self.row is None:
             return []
         wanted = self.parts or [self.row]
         return [rec for rec in wanted if rec.recording_id not in self._ready_ids]
 
     def note_file(self, recording: Recording, ready: bool) -> None:
-        """The probe of a found recording's file: available, or still HTTP 404."""
+        """The probe of a found recording's file."""
         if ready:
             self._ready_ids.add(recording.recording_id)
         else:
             self._last_report = f"{_name(recording)} was found, but its file still answered 404 at the last check"
 
     def ready(self) -> Recording | None:
-        """The recording (the stop's part, or the newest) once every file the wait needs is available, else None."""
+        """The recording once every file the wait needs is available, else None."""
         if self.row is None or self.files_to_probe():
             return None
         return self.row
 
     def collected(self) -> list[Recording]:
-        """``collect="all"``: every part, oldest first (empty until the row is found)."""
+        """``collect="all"``: every part, oldest first."""
         return list(self.parts)
 
     def several_in_window(self) -> str | None:
-        """When the window held more than one recording of the room: which was chosen and which not."""
-        if self.row is None or not self.others:
+        """When the window held several recordings of the room: which was chosen and which not."""
+        if self.row is None or not self.others or self.target.collect is Collect.ALL:
             return None
-        if self.target.collect is Collect.ALL:
-            return None  # every part is returned: none is left out
         rest = ", ".join(_name(rec) for rec in self.others)
         chose = "the part the stop ended" if self.target.stopped_at is not None else "the newest"
         return (
@@ -283,7 +254,7 @@ class RecordingWait:
         )
 
     def describe(self) -> str:
-        """What the last answer showed, e.g. "no recording of 'Team Sync' since ...; newest seen: ...\"."""
+        """What the last answer showed, for logs and a timeout."""
         if self._last_search is not None:
             self._last_report, self._last_search = self._last_search.describe(), None
             earlier, ended_after = self._earlier_parts, self.target.ended_after
@@ -303,11 +274,8 @@ def _name(recording: Recording) -> str:
     return f"recording {recording.recording_id!r}{room} (added {isoformat_utc(recording.add_time)})"
 
 
-# -- one poll --------------------------------------------------------------------------------------
-
-
 def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
-    """Find the row unless known, then probe the files not available yet: the ready recording, or None."""
+    """Find the row unless known, then probe the files not available yet."""
     target = wait.target
     if wait.row is None and target.recording_id is not None:
         try:
@@ -325,7 +293,7 @@ def poll(hook: VobizHook, wait: RecordingWait) -> Recording | None:
 async def poll_async(
     hook: VobizAsyncHook, wait: RecordingWait, shared: SharedRoomSearch | None = None
 ) -> Recording | None:
-    """:func:`poll` with the async hook; a room is searched in ``shared`` (the triggerer's shared read) when given."""
+    """:func:`poll` with the async hook; a room is searched in ``shared`` when given."""
     target = wait.target
     if wait.row is None and target.recording_id is not None:
         try:
@@ -341,9 +309,6 @@ async def poll_async(
     return wait.ready()
 
 
-# -- pacing ----------------------------------------------------------------------------------------
-
-# The cap of an exponentially growing interval when none is given: ten minutes, or the interval itself.
 DEFAULT_MAX_POLL_INTERVAL = 600.0
 
 
@@ -363,18 +328,17 @@ def classify(error: VobizError) -> FailureKind:
     if isinstance(error, (VobizAuthError, VobizClientError, VobizConfigError, RecordingGoneError)):
         return FailureKind.FATAL
     if isinstance(error, UnusableRecordingError) and not error.missing:
-        return FailureKind.FATAL  # the recording waited for by id has a field that does not parse
+        return FailureKind.FATAL
     return FailureKind.TRANSIENT
 
 
 def asked_wait(error: VobizError) -> float:
-    """Seconds Vobiz asked to wait (``Retry-After``) with this error; 0 when it did not say."""
+    """Seconds Vobiz asked to wait (``Retry-After``); 0 when it did not say."""
     return float(getattr(error, "retry_after", None) or 0.0)
 
 
 class PollSchedule:
-    """The pauses of one poll loop: at least the interval after every poll (growing by ``backoff``),
-    stretched by ``Retry-After``, a budget of failed polls in a row, and a last poll at the deadline.
+    """The pauses of one poll loop, its failure budget and its last poll at the deadline (docs/reliability.md).
 
     :param interval: seconds between polls.
     :param backoff: factor the interval grows by after each poll; 1 keeps it constant.
@@ -408,15 +372,12 @@ class PollSchedule:
         return wait
 
     def after_answer(self) -> float:
-        """The wait after a poll that got its answers (ready or not): the failure count starts again."""
+        """The wait after a poll that got its answers: the failure count starts again."""
         self.failures = 0
         return self._next()
 
     def after_failure(self, error: VobizError) -> float:
-        """The wait after a failed poll.
-
-        :raises VobizError: ``error`` itself when it is fatal, :class:`PollingGaveUpError` when the budget is spent.
-        """
+        """The wait after a failed poll; raises ``error`` if fatal, :class:`PollingGaveUpError` past the budget."""
         kind = classify(error)
         if kind is FailureKind.FATAL:
             raise error
@@ -431,7 +392,7 @@ class PollSchedule:
         return max(self._next(), asked_wait(error))
 
     def sleep_before_next_poll(self, wait: float, now: float) -> float | None:
-        """How long to sleep before the next poll (cut to end at the deadline), or None: the wait is over."""
+        """How long to sleep before the next poll (cut at the deadline), or None: the wait is over."""
         if self.deadline is None:
             return wait
         remaining = self.deadline - now
@@ -439,10 +400,6 @@ class PollSchedule:
             return None
         self._last_poll_made = wait >= remaining
         return min(wait, remaining)
-
-
-# -- the trigger's one event: {"status": "success", "recording": {...}, "message"?, "recordings"?},
-# or {"status": "timeout" | "error", "message": ...} ---------------------------------------------
 
 
 class WaitStatus(str, Enum):
@@ -474,7 +431,7 @@ def error_event(message: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class WaitOutcome:
-    """A validated event: the status, the recording (success) and the message."""
+    """A validated event (docs/architecture.md)."""
 
     status: WaitStatus
     recording: Recording | None = None

@@ -1,7 +1,4 @@
-"""Vobiz's API for both hooks, without I/O: each operation as an :class:`ApiRequest`, what a reply
-means (:class:`ApiReply`: its typed error, whether a file is available, every documented shape),
-and the recording list read page by page into a :class:`RecordingIndex`. See docs/architecture.md.
-"""
+"""Vobiz's API for both hooks, without I/O: requests, what replies mean, the list (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -38,10 +35,8 @@ if TYPE_CHECKING:
     from vobiz_provider.log import Log
 
 MAX_PAGE_SIZE = 100
-# Pages of the recording list read by one search before giving up (100 per page: 100,000 rows).
 MAX_LIST_PAGES = 1000
-# The longest Retry-After a request waits out within its retries (docs/vobiz-api-quirks.md,
-# "Retry-After"); a longer one fails the request at once, naming the wait Vobiz asked for.
+# A longer Retry-After fails the request at once (docs/vobiz-api-quirks.md, "Retry-After").
 MAX_RETRY_AFTER_S = 300.0
 # The longest a connection test waits for its one request: the UI's Test button must answer.
 TEST_CONNECTION_TIMEOUT_S = 10.0
@@ -78,7 +73,7 @@ class ApiRequest:
     :param body: JSON body, if any.
     :param idempotent: whether replaying it after an unknown outcome is safe.
     :param headers: headers besides the session's and the credentials.
-    :param json_reply: Vobiz replies with JSON: a 2xx that is not JSON was cut short (retried like a 503).
+    :param json_reply: a 2xx that is not JSON was cut short (retried like a 503).
     """
 
     method: str
@@ -91,7 +86,6 @@ class ApiRequest:
     json_reply: bool = False
 
     def url(self, base_url: str) -> str:
-        """The absolute URL: a file's URL as given, an API path below ``base_url``."""
         return self.path if "://" in self.path else base_url + self.path
 
 
@@ -179,7 +173,7 @@ def download(url: str) -> ApiRequest:
     return ApiRequest("GET", url, f"download {without_query(url)}", headers=IDENTITY_ENCODING)
 
 
-# A query string (``?a=b...``) inside any text: requests' and aiohttp's error texts quote the URL.
+# requests' and aiohttp's error texts quote the URL, query string included.
 _QUERY_IN_TEXT = re.compile(r"\?[^\s'\"()<>\[\]]*=[^\s'\"()<>\[\]]*")
 
 
@@ -194,11 +188,7 @@ def without_query(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-# -- replies ----------------------------------------------------------------------------------------
-
-# Bytes of an error body read for its message; a whole error page is never needed.
-ERROR_BODY_LIMIT = 2048
-
+ERROR_BODY_LIMIT = 2048  # bytes of an error body read for its message
 
 _NOT_JSON = object()
 
@@ -214,7 +204,6 @@ class ApiReply:
 
     @cached_property
     def _data(self) -> Any:
-        # Parsed once: raise_for_reply checks a JSON answer parses, the caller then reads it.
         try:
             return json.loads(self.body)
         except ValueError:
@@ -265,13 +254,10 @@ def lower_headers(headers: Any) -> dict[str, str]:
 
 
 def body_limit(status: int, *, whole_body: bool) -> int | None:
-    """How much of a reply's body to read: all (None), an error's first bytes, or nothing (a probe's file)."""
+    """How much of a reply's body to read: all (None), an error's first bytes, or nothing."""
     if status >= 300:
         return ERROR_BODY_LIMIT
     return None if whole_body else 0
-
-
-# -- failed replies --------------------------------------------------------------------------------
 
 
 def api_id_of(data: Any) -> str | None:
@@ -323,20 +309,15 @@ def retry_after_seconds(headers: Mapping[str, str], body: Any = None) -> float |
 
 
 def raise_for_reply(request: ApiRequest, reply: ApiReply, *, credentialed: bool = True) -> None:
-    """Raise the typed error of an HTTP 400 or above (or of a 2xx that is not Vobiz's JSON).
-
-    :param credentialed: whether the answering host (the last hop) was sent the credentials.
-    """
+    """Raise the typed error of an HTTP 400 or above, or of a 2xx that is not Vobiz's JSON."""
     status = reply.status
     if status < 300 and reply.headers.get("content-type", "").lower().startswith("text/html"):
-        # A proxy's or load balancer's maintenance page, not Vobiz: transient, like a 503.
         raise VobizUnavailableError(
             f"{request.description}: got a {status} HTML page instead of Vobiz's JSON answer "
             "(a proxy's or load balancer's maintenance page?)",
             status_code=status,
         )
     if status < 300 and request.json_reply and not reply.is_json:
-        # A body cut short (a connection dropped mid-answer) or empty: the same GET may answer whole.
         raise VobizUnavailableError(
             f"{request.description}: Vobiz answered {status} with a body that is not JSON "
             f"({reply.snippet()!r}): an answer cut short?",
@@ -375,7 +356,7 @@ def raise_for_reply(request: ApiRequest, reply: ApiReply, *, credentialed: bool 
 
 
 def _auth_hint(reply: ApiReply, credentialed: bool) -> str:
-    """What to check after a 401/403: the token, or, from a host that got no credentials, that host."""
+    """What to check after a 401/403: the token, or the host that got no credentials."""
     if credentialed:
         return ". Check the Auth ID and Token of the connection (Vobiz also answers 401 for a wrongly cased path)"
     host = urlsplit(reply.url).hostname or "the file's host"
@@ -394,16 +375,14 @@ def raise_unless_file(request: ApiRequest, reply: ApiReply, *, credentialed: boo
     raise_unexpected(request, reply)
 
 
-# A stop refused with nothing to stop (docs/vobiz-api-quirks.md, "Stop with nothing recording"):
-# 404 always (an unknown or ended room); 400/409/410/422 in Vobiz's words for it.
+# docs/vobiz-api-quirks.md, "Stop with nothing recording".
 _NOTHING_TO_STOP = re.compile(
     r"no (?:active |ongoing |running )?recording|not (?:currently )?(?:being )?recording|not recorded"
     r"|recording (?:is )?not (?:active|running|in progress|found|started)|nothing to stop|already stopped"
     r"|conference not found|no (?:such )?conference",
     re.IGNORECASE,
 )
-# A start refused as the room records already (docs/vobiz-api-quirks.md, "Start while recording"):
-# 409 always; 400/422 in Vobiz's words for it ("already ended" or "already stopped" is not).
+# docs/vobiz-api-quirks.md, "Start while recording".
 _ALREADY_RECORDING = re.compile(
     r"already (?:being )?record(?:ing|ed)|recording (?:is )?already (?:active|running|in progress|started|on)"
     r"|recording (?:is )?(?:active|running|in progress) already"
@@ -413,8 +392,7 @@ _ALREADY_RECORDING = re.compile(
 
 
 def nothing_to_stop(status: int | None, detail: str | None) -> bool:
-    """Whether a stop refused with ``status`` and Vobiz's words ``detail`` (never our request's) means
-    nothing was recording."""
+    """Whether a stop refused with ``status`` and Vobiz's words ``detail`` means nothing was recording."""
     return status == 404 or (status in (400, 409, 410, 422) and bool(_NOTHING_TO_STOP.search(detail or "")))
 
 
@@ -431,14 +409,13 @@ class FileState(Enum):
     PROBE_REFUSED = "probe_refused"  # the server refuses this kind of probe: try the next one
 
 
-# A HEAD refused by method: try a ranged GET, whoever answered.
 HEAD_REFUSED_STATUSES = frozenset({405, 501})
-# A HEAD refused by a host sent no credentials: S3 and GCS sign the method, and the URL is signed for GET.
+# S3 and GCS sign the method, and the URL is signed for GET.
 HEAD_REFUSED_UNCREDENTIALED_STATUSES = frozenset({400, 401, 403})
 
 
 def file_state(request: ApiRequest, reply: ApiReply, *, credentialed: bool = True) -> FileState:
-    """A file probe's verdict; other answers raise their typed error (``credentialed``: the last hop got them)."""
+    """A file probe's verdict; other answers raise their typed error."""
     if reply.status in (200, 206):
         return FileState.READY
     if reply.status in (404, 410, 416):
@@ -456,9 +433,6 @@ def raise_unexpected(request: ApiRequest, reply: ApiReply) -> NoReturn:
     raise VobizResponseError(f"{request.description}: unexpected status {reply.status}", status_code=reply.status)
 
 
-# -- parsing ----------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class RecordingPage:
     """One page of the list: its recordings, the next page's offset (None on the last), the rows skipped."""
@@ -469,8 +443,7 @@ class RecordingPage:
 
 
 def parse_recording_page(data: Mapping[str, Any], offset: int) -> RecordingPage:
-    """Parse ``{meta, objects}`` or ``{recordings, pagination}``; an unusable row is skipped, not fatal
-    (docs/vobiz-api-quirks.md, "List shape", "Pagination" and "Rows the provider cannot use")."""
+    """Parse either list shape; an unusable row is skipped (docs/vobiz-api-quirks.md, "List shape")."""
     if isinstance(data.get("objects"), list):
         items = data["objects"]
         meta = data.get("meta")
@@ -488,7 +461,6 @@ def parse_recording_page(data: Mapping[str, Any], offset: int) -> RecordingPage:
     else:
         raise VobizResponseError(f"list recordings: no 'objects' or 'recordings' in keys {sorted(data)}")
     if next_offset is not None and isinstance(total, int) and next_offset >= total:
-        # A "next" past the announced total (a server that ignores offset says "next" forever) ends the list.
         next_offset = None
     recordings: list[Recording] = []
     skipped: list[UnusableRecordingError] = []
@@ -535,14 +507,9 @@ def optional_text(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-# -- the recording list, page by page, read into a RecordingIndex (a room's search is its window in one)
-
-
-# Sent where only conference recordings can match (a room's search, the shared read of every room).
 CONFERENCE_ONLY = {"recording_type": "conference"}
 
-# ``add_time__*`` carry no zone, so a server may read them in any offset (-12:00 to +14:00): sent
-# 14 hours wider, and rows checked against the real bounds (docs/vobiz-api-quirks.md, "List time filters").
+# docs/vobiz-api-quirks.md, "List time filters".
 FILTER_ZONE_MARGIN = timedelta(hours=14)
 
 
@@ -564,7 +531,7 @@ def _filter_time(instant: datetime, margin: timedelta) -> str:
 class SkippedRows:
     """The list's rows this provider cannot use, each warned about once.
 
-    :param limit: how many rows to remember; past it the oldest may be warned about again.
+    :param limit: how many rows to remember.
     """
 
     def __init__(self, limit: int = 1000) -> None:
@@ -597,8 +564,7 @@ def skipped_words(count: int) -> str:
 
 
 class RecordingPages:
-    """Paging through the recording list (both hooks: ``next_request()`` until None, ``read(reply)`` each).
-    A page of rows seen before ends the list, ``max_pages`` fails it (docs/vobiz-api-quirks.md, "Pagination").
+    """Paging through the recording list (docs/vobiz-api-quirks.md, "Pagination").
 
     :param auth_id: the account.
     :param filters: query filters sent with every page.
@@ -659,8 +625,7 @@ class RecordingPages:
 
 
 class RecordingIndex:
-    """The recording list read back to ``since``: every usable row, and the conference recordings by
-    room. The one way to read "the recordings of a window" (shared read, a room's search, the watcher).
+    """The recording list read back to ``since``: every usable row, and the conference recordings by room.
 
     :param since: the earliest ``add_time`` the read must reach; pages stop once past it.
     :param filters: sent with every page; default: conference recordings added since ``since``.
@@ -674,10 +639,9 @@ class RecordingIndex:
         self.seen = 0  # rows read
         self.skipped = 0
         self.list_repeated = False
-        # The newest row, and the newest of another (room, kind): the newest "other" of any room.
         self.newest: Recording | None = None
         self.newest_else: Recording | None = None
-        # Vobiz lists newest first (undocumented, so checked): then a page ending before ``since`` is the last.
+        # Newest first is undocumented, so checked: then a page ending before ``since`` is the last.
         self._descending = True
         self._last_time: datetime | None = None
 
@@ -726,8 +690,7 @@ class RecordingIndex:
 
 
 class RecordingSearch:
-    """One room's window ``[since, until]`` in a read of the list: its newest recording (:attr:`match`),
-    every one in it, and what else was seen, so a timeout can say why nothing matched.
+    """One room's window ``[since, until]`` in a read of the list, and what else was seen.
 
     :param conference_name: the room, case-sensitive as Vobiz treats it.
     :param since: the window's start (aware UTC).
@@ -741,7 +704,7 @@ class RecordingSearch:
         self.conference_name = conference_name
         self.since = since
         self.until = until
-        if index is None:  # the room's own read: its room, type and window as filters
+        if index is None:
             index = RecordingIndex(
                 since, {"conference_name": conference_name, **CONFERENCE_ONLY, **add_time_filters(since, until)}
             )
@@ -754,11 +717,11 @@ class RecordingSearch:
         return cls(conference_name, parse_instant(since, field="since"), last)
 
     def pages(self, auth_id: str) -> RecordingPages:
-        """The list pages of the room's own read, with the room, the type and the window as filters."""
+        """The list pages of this search's read."""
         return self.index.pages(auth_id)
 
     def read(self, pages: RecordingPages, reply: ApiReply) -> None:
-        """Take the answer for ``pages.next_request()`` in (see :meth:`RecordingIndex.read`)."""
+        """See :meth:`RecordingIndex.read`."""
         self.index.read(pages, reply)
 
     @property
@@ -784,18 +747,12 @@ class RecordingSearch:
         """The newest of :attr:`in_window` (the first listed, of equal times), or None."""
         return max(self.in_window, key=lambda rec: rec.add_time, default=None)
 
-    @property
-    def newest_other(self) -> Recording | None:
-        """The newest row seen that is not a conference recording of this room."""
-        newest = self.index.newest
-        of_room = newest is not None and _kind(newest) == (self.conference_name, True)
-        return self.index.newest_else if of_room else newest
-
     def describe(self) -> str:
         """What was looked for and what was seen, for a timeout message."""
         room = self.conference_name
         text = f"no recording of {room!r} {window_words(self.since, self.until)}"
-        other = self.newest_other
+        newest = self.index.newest  # the newest row that is not a conference recording of this room
+        other = self.index.newest_else if newest is not None and _kind(newest) == (room, True) else newest
         if other is not None:
             label = other.conference_name or other.recording_type or "unnamed"
             text += f"; newest seen: {label!r} at {isoformat_utc(other.add_time)}"
@@ -812,9 +769,9 @@ class RecordingSearch:
             text += ", so older recordings could not be read"
         return text + skipped_words(self.skipped)
 
-    def others_in_window(self) -> list[Recording]:
-        """The room's other recordings in the window, newest first: the meeting's earlier parts."""
-        match = self.match
+    def others_in_window(self, match: Recording | None = None) -> list[Recording]:
+        """The room's recordings in the window but ``match`` (default: :attr:`match`), newest first."""
+        match = match or self.match
         return sorted((rec for rec in self.in_window if rec is not match), key=lambda rec: rec.add_time, reverse=True)
 
 

@@ -1,5 +1,4 @@
-"""ConferenceRecordingSensor. DAG files import this module at every parse: the hook and the
-trigger are imported when a task runs."""
+"""ConferenceRecordingSensor. DAG files import this module: the hook and trigger are imported when a task runs."""
 
 from __future__ import annotations
 
@@ -51,7 +50,7 @@ BACKOFF_FACTOR = 2.0
 
 
 def default_since(context: Context) -> datetime | None:
-    """The default ``since`` of the run's meeting window (see :func:`~vobiz_provider.validation.default_window`)."""
+    """The default ``since`` of the run's meeting window."""
     window = window_from_context(context)
     return None if window is None else window.since
 
@@ -61,29 +60,17 @@ def _unset(value: Any) -> bool:
 
 
 class ConferenceRecordingSensor(BaseSensorOperator):
-    """Wait until a Vobiz conference recording exists and its file can be downloaded.
-
-    The recording is ``recording_id``, or the newest conference recording of ``conference_name``
-    added within the meeting's window ``[since, until]`` (both inclusive; unset bounds come from
-    the run: docs/meeting-window.md). 401/403 fail at once (skipped with ``soft_fail``). Deferrable,
-    it checks once on the worker, then defers to
-    :class:`~vobiz_provider.triggers.recording.ConferenceRecordingTrigger` (docs/architecture.md).
-    Returns (XCom) :meth:`~vobiz_provider.models.Recording.to_dict`, or with ``collect="all"`` a
-    list of them, oldest first.
+    """Wait until a Vobiz conference recording's file can be downloaded; return its dict (docs/meeting-window.md).
 
     :param conference_name: the room, case-sensitive (templated); with ``recording_id``, its room.
     :param recording_id: the recording's id (templated); ``since`` and ``until`` are then not used.
     :param since: the window's start: an ISO-8601 string or a datetime (templated; no offset: UTC).
     :param until: the window's end, as ``since``; not before it.
-    :param after_stop: the stop operator's XCom (``after_stop=stop.output``): when it says
-        ``"stopped"``, only the part that ended at or after its ``stopped_at`` is the recording
-        (docs/meeting-window.md, "Several recordings in one meeting").
+    :param after_stop: the stop operator's XCom: when ``"stopped"``, the part that stop ended.
     :param collect: ``"newest"`` (default) or ``"all"``: every recording of the window, oldest first.
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     :param deferrable: wait in the triggerer instead of a worker slot.
     :param max_consecutive_failures: deferrable only: failed polls in a row (not 429) that fail the sensor.
-
-    ``poke_interval``, ``timeout``, ``mode``, ``exponential_backoff`` and ``max_wait`` apply to the trigger too.
     """
 
     template_fields: Sequence[str] = ("conference_name", "recording_id", "since", "until", "after_stop")
@@ -134,7 +121,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         return None if self.max_wait is None else self.max_wait.total_seconds()
 
     def _get_wait(self, context: Context) -> RecordingWait:
-        """The wait's state, kept across pokes of one try; the inputs are checked on first use."""
+        """The wait's state, kept across pokes of one try."""
         if self._wait is None:
             since, until = self.since, self.until
             window = window_from_context(context) if self.recording_id in (None, "") else None
@@ -190,17 +177,17 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         if recording is None:
             self.log.info("Not ready yet: %s", wait.describe())
             return PokeReturnValue(is_done=False)
-        result = self._result(recording, wait.collected())
-        self._log_ready(result, wait.several_in_window())
-        return PokeReturnValue(is_done=True, xcom_value=result)
+        return PokeReturnValue(
+            is_done=True, xcom_value=self._ready(recording, wait.collected(), wait.several_in_window())
+        )
 
     def _get_next_poke_interval(self, started_at: Any, run_duration: Callable[[], float], poke_count: int) -> float:
-        """Airflow's interval, cut to end at the timeout: the last poke is made at the deadline, as the trigger's."""
+        """Airflow's interval, cut to end at the timeout: the last poke is made at the deadline."""
         interval = super()._get_next_poke_interval(started_at, run_duration, poke_count)
         return max(0.0, min(interval, self.timeout - run_duration()))
 
     def _check_then_defer(self, context: Context, wait: RecordingWait) -> dict[str, Any] | list[dict[str, Any]]:
-        """One check on the worker (a ready recording returns at once), then defer to the trigger."""
+        """One check on the worker, then defer to the trigger."""
         from vobiz_provider.triggers.recording import ConferenceRecordingTrigger
 
         deadline = time.time() + self.timeout
@@ -218,9 +205,7 @@ class ConferenceRecordingSensor(BaseSensorOperator):
             self.log.warning("Vobiz: %s; the triggerer will keep trying", err)
             recording, pause = None, asked_wait(err)
         if recording is not None:
-            result = self._result(recording, wait.collected())
-            self._log_ready(result, wait.several_in_window())
-            return result
+            return self._ready(recording, wait.collected(), wait.several_in_window())
         self.log.info("Not ready yet, waiting in the triggerer: %s", wait.describe())
         with invalid_input_fails_task():
             trigger = ConferenceRecordingTrigger(
@@ -242,13 +227,13 @@ class ConferenceRecordingSensor(BaseSensorOperator):
         )
 
     def _skip_if_soft_fail(self, err: VobizError) -> None:
-        """A failure waiting cannot fix skips the task with ``soft_fail`` (or ``never_fail``), as Airflow's own do."""
+        """A failure waiting cannot fix skips the task with ``soft_fail`` (or ``never_fail``)."""
         for flag in ("soft_fail", "never_fail"):  # never_fail: newer Airflow releases only
             if getattr(self, flag, False):
                 raise AirflowSkipException(f"Skipping due to {flag}: {err}") from err
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any] | list[dict[str, Any]]:
-        """Resume after the trigger: the recording (as the poke path returns it), or the trigger's failure."""
+        """Resume after the trigger: the recording, or the trigger's failure."""
         try:
             outcome = read_event(event)
         except UnreadableEventError as err:
@@ -259,22 +244,20 @@ class ConferenceRecordingSensor(BaseSensorOperator):
             raise AirflowException(outcome.message)
         if self.collect == Collect.ALL.value and not outcome.recordings:
             raise AirflowException(f"{self.task_id} asked for every part, but the trigger's event carries none")
-        result = self._result(outcome.recording, list(outcome.recordings or ()))
-        self._log_ready(result, outcome.message or None)
-        return result
+        return self._ready(outcome.recording, list(outcome.recordings or ()), outcome.message or None)
 
-    @staticmethod
-    def _result(recording: Recording, parts: list[Recording]) -> dict[str, Any] | list[dict[str, Any]]:
-        """The XCom: the recording, or with ``collect="all"`` every part, oldest first."""
-        return [part.to_dict() for part in parts] if parts else recording.to_dict()
-
-    def _log_ready(self, result: dict[str, Any] | list[dict[str, Any]], several: str | None = None) -> None:
+    def _ready(
+        self, recording: Recording, parts: list[Recording], several: str | None
+    ) -> dict[str, Any] | list[dict[str, Any]]:
+        """The XCom, logged: the recording, or with ``collect="all"`` every part, oldest first."""
+        result = [part.to_dict() for part in parts] if parts else recording.to_dict()
         if several:
             self.log.warning("%s", several)
-        for recording in result if isinstance(result, list) else [result]:
+        for ready in result if isinstance(result, list) else [result]:
             self.log.info(
                 "The file of recording %r of %r (added %s) can be downloaded",
-                recording["recording_id"],
-                recording["conference_name"],
-                recording["add_time"],
+                ready["recording_id"],
+                ready["conference_name"],
+                ready["add_time"],
             )
+        return result

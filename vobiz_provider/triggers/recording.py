@@ -1,7 +1,4 @@
-"""The sensor's wait (``ConferenceRecordingTrigger``) and the ``AssetWatcher``'s watch of the list
-(``VobizRecordingEventTrigger``). DAG files import this module, so its top imports only light
-modules; the async hook is imported in ``__init__``, never in ``run()`` (an import there stalls
-the triggerer's event loop)."""
+"""The sensor's trigger and the ``AssetWatcher``'s trigger. DAG files import this module: light imports only."""
 
 from __future__ import annotations
 
@@ -49,24 +46,15 @@ __all__ = ["ConferenceRecordingTrigger", "VobizRecordingEventTrigger"]
 
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
-# The coarsest grid polls are woken on (seconds).
-MAX_WAKE_GRID = 1.0
+MAX_WAKE_GRID = 1.0  # seconds
 # The least time a poll gets: the last poll, at the deadline, still asks.
 MIN_POLL_TIME_S = 0.5
 
 
-def load_shared_polling() -> None:
-    """Import the shared polling (and aiohttp) when a trigger is built, not when a DAG file is parsed."""
-    import vobiz_provider.triggers.shared_polling  # noqa: F401
-
-
-_P = ParamSpec("_P")
-
-
 def refused_kwargs_fail_only_this_trigger(init: Callable[_P, None]) -> Callable[_P, None]:
-    """Refused kwargs raise :class:`TriggerArgumentError`, a ``VobizConfigError`` and a ``TypeError``:
-    the one error the triggerer survives while it builds triggers, so only this trigger fails."""
+    """Refused kwargs raise :class:`TriggerArgumentError`, a ``TypeError``: only this trigger fails."""
 
     @functools.wraps(init)
     def checked(*args: _P.args, **kwargs: _P.kwargs) -> None:
@@ -81,9 +69,9 @@ def refused_kwargs_fail_only_this_trigger(init: Callable[_P, None]) -> Callable[
 
 
 async def by_deadline(poll: Coroutine[Any, Any, _T], seconds: float) -> _T:
-    """``poll``'s result, or :class:`asyncio.TimeoutError` (the poll cancelled) after ``seconds``.
+    """``poll``'s result, or :class:`asyncio.TimeoutError` after ``seconds``.
 
-    Not ``asyncio.wait_for``: before Python 3.12 it can swallow the caller's cancel (benchmarks/trigger_pacing.py).
+    Not ``asyncio.wait_for``: before Python 3.12 it can swallow the caller's cancel.
     """
     task = asyncio.ensure_future(poll)
     try:
@@ -97,16 +85,14 @@ async def by_deadline(poll: Coroutine[Any, Any, _T], seconds: float) -> _T:
 
 
 def _on_grid(sleep: float, interval: float) -> float:
-    """``sleep`` stretched to a grid of a tenth of the interval (a second at most): many waits wake together."""
+    """``sleep`` stretched to a grid of a tenth of the interval (a second at most): waits wake together."""
     tick = min(MAX_WAKE_GRID, interval / 10)
     now = asyncio.get_running_loop().time()
     return math.ceil((now + sleep) / tick) * tick - now
 
 
 class ConferenceRecordingTrigger(BaseTrigger):
-    """Poll Vobiz until a recording's file is available, then send one event (the sensor's deferral):
-    success, timeout or error (:func:`~vobiz_provider.waiting.read_event`). Arguments are plain JSON,
-    so the wait survives a triggerer restart. docs/architecture.md follows one wait module by module.
+    """Poll Vobiz until a recording's file is available, then send one event (docs/architecture.md).
 
     :param deadline: when to give up: seconds since the epoch, or an ISO-8601 instant.
     :param conference_name: the room (with ``since``), or the room ``recording_id`` must belong to.
@@ -144,7 +130,9 @@ class ConferenceRecordingTrigger(BaseTrigger):
         collect: str = "newest",
     ) -> None:
         super().__init__()
-        load_shared_polling()  # import the hook now, never inside run() on the triggerer's loop
+        # Imported now (with aiohttp): an import inside run() stalls the triggerer's event loop.
+        import vobiz_provider.triggers.shared_polling  # noqa: F401
+
         check_pacing(poll_interval, poll_backoff, max_poll_interval, max_consecutive_failures)
         self.target = RecordingTarget.from_inputs(
             conference_name=conference_name,
@@ -183,14 +171,14 @@ class ConferenceRecordingTrigger(BaseTrigger):
         yield TriggerEvent(await self._wait())
 
     async def _wait(self) -> dict[str, Any]:
-        """The wait's outcome as an event payload; it leaves the shared account on every path (cancel too)."""
-        from vobiz_provider.triggers.shared_polling import shared_account
+        """The wait's outcome as an event payload; it leaves the shared account on every path."""
+        from vobiz_provider.triggers.shared_polling import SharedRoomSearch, shared_account
 
         async with shared_account(self.vobiz_conn_id) as account:
             room_search = None
             if self.target.recording_id is None:
-                assert self.target.since is not None  # from_inputs guarantees it when there is no id
-                room_search = account.room_search(self.target.since, self.poll_interval)
+                assert self.target.since is not None
+                room_search = SharedRoomSearch(account.reads, self.target.since, self.poll_interval)
             try:
                 return await self._poll(account, room_search)
             finally:
@@ -198,7 +186,7 @@ class ConferenceRecordingTrigger(BaseTrigger):
                     room_search.leave()
 
     async def _poll(self, account: SharedAccount, room_search: SharedRoomSearch | None) -> dict[str, Any]:
-        """Poll until the file is ready, the wait fails or the deadline passes; paced on every path."""
+        """Poll until the file is ready, the wait fails or the deadline passes."""
         wait = RecordingWait(self.target, row_seen=self.recording_seen)
         schedule = PollSchedule(
             self.poll_interval,
@@ -210,12 +198,13 @@ class ConferenceRecordingTrigger(BaseTrigger):
         if self.first_poll_at is not None:
             await asyncio.sleep(max(0.0, min(self.first_poll_at, self.deadline) - time.time()))
         last_error: VobizError | None = None
-        # Asked once: a structlog debug call costs microseconds even when filtered, on every poll of every wait.
+        # Asked once: a filtered structlog debug call still costs microseconds per poll.
         debug = self.log.isEnabledFor(logging.DEBUG)
         while True:
             try:
                 # The session is shared, so the deadline bounds the poll here.
-                recording = await by_deadline(account.poll(wait, room_search), self._time_left())
+                time_left = max(self.deadline - time.time(), MIN_POLL_TIME_S)
+                recording = await by_deadline(account.poll(wait, room_search), time_left)
             except asyncio.TimeoutError:
                 last_error = VobizConnectionError("Vobiz did not answer the poll by the wait's deadline", sent=True)
                 return timeout_event(self._timeout_message(wait, last_error))
@@ -244,10 +233,6 @@ class ConferenceRecordingTrigger(BaseTrigger):
             # Woken on the grid, but never past the deadline: the poll due then is made at it.
             await asyncio.sleep(min(_on_grid(sleep, self.poll_interval), max(0.0, self.deadline - time.time())))
 
-    def _time_left(self) -> float:
-        """Seconds to the deadline, at least enough for the poll at the deadline to ask."""
-        return max(self.deadline - time.time(), MIN_POLL_TIME_S)
-
     def _timeout_message(self, wait: RecordingWait, last_error: VobizError | None) -> str:
         deadline = datetime.fromtimestamp(self.deadline, tz=timezone.utc).replace(microsecond=0)
         message = f"Timed out at {isoformat_utc(deadline)}: {wait.describe()}"
@@ -256,29 +241,19 @@ class ConferenceRecordingTrigger(BaseTrigger):
         return message
 
 
-# An event is taken as stored once yielded at least one poll and this many seconds ago (the runner
-# hands events to its supervisor about once a second).
+# docs/event-driven.md has the reasons for these.
 EVENT_STORED_AFTER = 5.0
-# Failed polls in a row (not 429) before the watcher pauses.
 WATCH_MAX_CONSECUTIVE_FAILURES = 5
-# A file still not available this long after its add_time never will be: skipped, so it does not hold the watermark.
 PENDING_FILE_LIMIT = timedelta(hours=24)
-# A failing file probe is given up after this many in a row over PROBE_FAILING_FOR (docs/event-driven.md).
 PROBE_MAX_FAILURES = 5
 PROBE_FAILING_FOR = timedelta(minutes=10)
 
 
 class VobizRecordingEventTrigger(BaseEventTrigger):
-    """Watch Vobiz's recordings list and emit one event per new recording once its file can be downloaded.
-
-    For an ``AssetWatcher``: each event's payload is the recording dict ``ConferenceRecordingSensor``
-    returns. It lists the recordings added since its watermark (kept in the asset state store) and
-    emits those whose file is available, at least once: consumers dedupe by ``recording_id``.
-    docs/event-driven.md has the contract.
+    """Emit one event per new recording once its file can be downloaded, at least once (docs/event-driven.md).
 
     :param vobiz_conn_id: the Airflow connection to Vobiz.
-    :param conference_name: one room to watch (exact name); None watches every room with one list
-        request per poll, the cheapest way to watch many rooms.
+    :param conference_name: one room to watch (exact name); None watches every room.
     :param recording_type: the recordings to emit: ``conference`` (default), ``call``, ``trunk``...
     :param poll_interval: seconds between polls of the list.
     """
@@ -324,7 +299,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
 
     @property
     def state_key(self) -> str:
-        """The asset state store key of this watcher's watermark: it names the room and the type."""
+        """The asset state store key of this watcher's watermark."""
         scope = {"conference_name": self.conference_name, "recording_type": self.recording_type}
         return "vobiz_recordings_watermark " + json.dumps(scope, sort_keys=True)
 
@@ -341,7 +316,6 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
 
         store = WatermarkStore(getattr(self, "asset_state_store", None), self.state_key, self.log)
         while True:
-            # The connection's session is shared with the waits in this loop; the list is read on its own.
             async with shared_account(self.vobiz_conn_id) as account:
                 async for recording in self._watch(account, store):
                     yield TriggerEvent(recording.to_dict())
@@ -349,7 +323,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
             await asyncio.sleep(max(self.poll_interval, DEFAULT_MAX_POLL_INTERVAL))
 
     async def _watch(self, account: SharedAccount, store: WatermarkStore) -> AsyncIterator[Recording]:
-        """Poll until a failure that waiting cannot fix; yields each new recording whose file is ready."""
+        """Yield each new recording whose file is ready, until a failure waiting cannot fix."""
         hook = account.hook
         mark = await self._load(store)
         saved = mark
@@ -389,7 +363,6 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
                 mark = mark.advance(listed, [*stored, *abandoned])
                 for rid in stored:  # now covered by the watermark (or ahead of it), or deleted
                     del yielded[rid]
-                # Bounded memory: only recordings still listed past the watermark are kept.
                 past = {r.recording_id for r in listed if not mark.covers(r)}
                 abandoned &= past
                 failing = {rid: failed for rid, failed in failing.items() if rid in past}
@@ -411,8 +384,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         failing: dict[str, tuple[int, float]],
         abandoned: set[str],
     ) -> bool:
-        """Whether the recording's file is ready; a failed probe affects this recording alone (probed
-        again, or given up into ``abandoned``), but a 429 or a 401 is raised: it is the account's."""
+        """Whether the file is ready; a failed probe stays with this recording, but a 429 or 401 is raised."""
         rid = recording.recording_id
         try:
             ready = await hook.recording_file_ready(recording)
@@ -448,7 +420,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         return ready
 
     async def _load(self, store: WatermarkStore) -> Watermark:
-        """The saved watermark; on a first start, now (saved at once, before anything is emitted)."""
+        """The saved watermark; on a first start, now (saved before anything is emitted)."""
         while True:
             try:
                 mark = await store.load()
@@ -467,7 +439,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
                 return mark
 
     async def _save(self, store: WatermarkStore, mark: Watermark, saved: Watermark) -> Watermark:
-        """Save ``mark``; the watermark that is saved now (``saved`` if the write failed: retried next poll)."""
+        """Save ``mark``; return the watermark saved now (``saved`` if the write failed)."""
         try:
             await store.save(mark)
         except Exception as err:
@@ -476,7 +448,7 @@ class VobizRecordingEventTrigger(BaseEventTrigger):
         return mark
 
     async def _list_past(self, hook: VobizAsyncHook, mark: Watermark) -> tuple[list[Recording], int]:
-        """The recordings this watcher emits past the watermark, oldest first, and the rows skipped."""
+        """The recordings past the watermark this watcher emits, oldest first, and the rows skipped."""
         filters: dict[str, Any] = {"recording_type": self.recording_type, **add_time_filters(mark.add_time)}
         if self.conference_name is not None:
             filters["conference_name"] = self.conference_name

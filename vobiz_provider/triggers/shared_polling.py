@@ -1,10 +1,5 @@
-"""What the waits on one connection share in one event loop of the triggerer: one hook (one HTTP
-session, one look-up of the connection at a time) and one read of the recording list per interval.
-
-Each wait keeps its own pacing, deadline and failure budget; a failed read is a failed poll of
-every wait that gets it. A wait far behind the recent band (a backfill's) searches its own room.
-docs/architecture.md and docs/performance.md have the path and the reasons. Not imported at DAG parse.
-"""
+"""What the waits on one connection share in one event loop of the triggerer: one hook and one read of
+the list per interval (docs/architecture.md, docs/performance.md). Not imported at DAG parse."""
 
 from __future__ import annotations
 
@@ -13,6 +8,7 @@ import weakref
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from vobiz_provider.exceptions import ConnectionLookupError, VobizAuthError, VobizConfigError, VobizRateLimitError
@@ -24,36 +20,32 @@ from vobiz_provider.waiting import RecordingWait, asked_wait, poll_async
 
 __all__ = ["SharedAccount", "SharedReads", "SharedRoomSearch", "shared_account"]
 
-# Seconds between look-ups of the connection by a shared account (docs/deployment.md).
 CONNECTION_REREAD_S = 300.0
 
 
 def _now() -> float:
-    """The event loop's monotonic clock, which orders reads (a step of the wall clock must not)."""
+    """The event loop's monotonic clock, which orders reads."""
     return asyncio.get_running_loop().time()
 
 
-# A wait whose ``since`` lies more than FAR_BEHIND before the newest ``since`` searching, and more
-# than RECENT_BAND before now, searches its own room rather than stretch the shared reads.
+# A wait this far behind searches its own room (docs/performance.md).
 FAR_BEHIND = timedelta(hours=6)
 RECENT_BAND = timedelta(hours=36)
 
 
+@dataclass
 class _Read:
-    """One read of the list: when it started (the loop's clock), how far back it reaches, and its outcome once done."""
+    """One read of the list: when it started (the loop's clock), how far back it reaches, its outcome."""
 
-    __slots__ = ("outcome", "since", "started")
-
-    def __init__(self, started: float, since: datetime, outcome: asyncio.Future[RecordingIndex | Exception]) -> None:
-        self.started = started
-        self.since = since
-        self.outcome = outcome
+    started: float
+    since: datetime
+    outcome: asyncio.Future[RecordingIndex | Exception]
 
 
 class SharedReads:
     """The account's reads of the recording list, shared by the waits searching a room in the recent band.
 
-    :param hook: the account's hook; reads are sent through it.
+    :param hook: the account's hook.
     """
 
     def __init__(self, hook: VobizAsyncHook) -> None:
@@ -77,28 +69,24 @@ class SharedReads:
                 self._newest_since = max(self._since, default=None)
 
     def band_start(self) -> datetime:
-        """The oldest ``since`` the shared reads reach back to; a wait's ``since`` before it is far behind."""
+        """The oldest ``since`` the shared reads reach back to."""
         recent = datetime.now(timezone.utc) - RECENT_BAND
         return recent if self._newest_since is None else min(recent, self._newest_since - FAR_BEHIND)
 
     async def read(self, since: datetime, newer_than: float) -> tuple[RecordingIndex | Exception, float]:
-        """A read reaching back to ``since``, started after ``newer_than`` (the list or its failure), and
-        when it started: the newest read if it fits, else a new one unless a 429's ``Retry-After`` stands."""
+        """A read reaching back to ``since``, started after ``newer_than`` unless a 429 pauses reads; and its start."""
         now = _now()
         read = self._latest
         fits = read is not None and read.started > newer_than and read.since <= since
         paused = read is not None and now < self._paused_until
         if read is None or not (fits or paused):
-            read = self._start(now, self._reach(since))
-        if read.outcome.done():  # most waits take a finished read: no await, no new future
+            # Back to the oldest ``since`` in the recent band, and to ``since`` at least.
+            start = self.band_start()
+            read = self._start(now, min([since, *(s for s in self._since if s >= start)]))
+        if read.outcome.done():
             return read.outcome.result(), read.started
         # Shielded: a wait cancelled while the read runs does not cancel it for the others.
         return await asyncio.shield(read.outcome), read.started
-
-    def _reach(self, since: datetime) -> datetime:
-        """How far back a new read goes: to the oldest ``since`` in the recent band, and to ``since`` at least."""
-        start = self.band_start()
-        return min([since, *(s for s in self._since if s >= start)])
 
     def _start(self, now: float, since: datetime) -> _Read:
         read = _Read(now, since, asyncio.get_running_loop().create_future())
@@ -114,7 +102,7 @@ class SharedReads:
         except asyncio.CancelledError:
             read.outcome.cancel()
             raise
-        except Exception as err:  # every waiter gets it, as it would from its own read
+        except Exception as err:  # every waiter gets it
             outcome = err
             if isinstance(err, VobizRateLimitError):
                 resume = _now() + asked_wait(err)
@@ -133,7 +121,7 @@ class SharedRoomSearch:
     """One wait's search of its room in the shared reads; each poll gets a read newer than the last.
 
     :param reads: the account's shared reads of the list.
-    :param since: the wait's ``since`` (the read must reach back to it).
+    :param since: the wait's ``since``.
     :param interval: the wait's poll interval; its first poll takes a read up to one interval old.
     """
 
@@ -143,14 +131,14 @@ class SharedRoomSearch:
         self._reads = reads
         self._since = since
         self._interval = interval
-        self._last_read_started: float | None = None  # of the read this wait saw last (the loop's clock)
+        self._last_read_started: float | None = None
         self._joined = True
         reads.join(since)
 
     async def find_conference_recording(
         self, conference_name: str, since: datetime, until: datetime | None
     ) -> RecordingSearch:
-        """The hook's method of that name, answered from a shared read (or the wait's own, far behind)."""
+        """The hook's method of that name, answered from a shared read."""
         if since < self._reads.band_start():
             return await self._reads.hook.find_conference_recording(conference_name, since, until)
         newer_than = _now() - self._interval if self._last_read_started is None else self._last_read_started
@@ -167,7 +155,6 @@ class SharedRoomSearch:
 
 class SharedAccount:
     """What the waits on one connection share in one event loop: one hook and the reads of the list.
-    The connection is looked up again every :data:`CONNECTION_REREAD_S` and at once after a 401.
 
     :param vobiz_conn_id: the Airflow connection to Vobiz.
     """
@@ -183,12 +170,7 @@ class SharedAccount:
         self._lookup_failed: ConnectionLookupError | None = None
 
     async def settings(self) -> VobizSettings:
-        """The connection for the next poll, looked up once for all the waits.
-
-        :raises ConnectionLookupError: no connection read yet, and the look-up failed (the waits
-            queued for it get the same failure).
-        :raises VobizConfigError: the connection is unusable (the message names the field).
-        """
+        """The connection for the next poll, looked up once for all the waits (docs/deployment.md)."""
         asked = self._lookups
         async with self._settings_lock:
             if self._settings is None and self._lookups != asked and self._lookup_failed is not None:
@@ -200,7 +182,7 @@ class SharedAccount:
             return self._settings
 
     async def poll(self, wait: RecordingWait, room_search: SharedRoomSearch | None) -> Recording | None:
-        """One poll of ``wait``; after a 401 the connection is looked up at once, and if it changed, polled again."""
+        """One poll of ``wait``; after a 401 the connection is looked up, and if it changed, polled again."""
         used = await self.settings()
         try:
             return await poll_async(self.hook, wait, room_search)
@@ -217,7 +199,7 @@ class SharedAccount:
             return self._settings != used
 
     async def _look_up(self, *, keep_on_failure: bool) -> None:
-        """Look the connection up (the lock is held); ``keep_on_failure``: one read before stays in use."""
+        """Look the connection up (the lock is held); ``keep_on_failure``: the last one read stays in use."""
         now = _now()
         try:
             self._settings = await self.hook.read_settings()
@@ -238,10 +220,6 @@ class SharedAccount:
             self._lookups += 1
         self._next_lookup = now + CONNECTION_REREAD_S
 
-    def room_search(self, since: datetime, interval: float) -> SharedRoomSearch:
-        """A wait's search of its room in the shared reads (it leaves them with :meth:`SharedRoomSearch.leave`)."""
-        return SharedRoomSearch(self.reads, since, interval)
-
     async def close(self) -> None:
         await self.reads.close()
         await self.hook.close()
@@ -253,7 +231,7 @@ _accounts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Shared
 
 @asynccontextmanager
 async def shared_account(vobiz_conn_id: str) -> AsyncIterator[SharedAccount]:
-    """The connection's shared account in the running loop, for the duration of one wait."""
+    """The connection's shared account in the running loop, for one wait."""
     loop = asyncio.get_running_loop()
     accounts = _accounts.setdefault(loop, {})
     account = accounts.get(vobiz_conn_id)
@@ -272,5 +250,5 @@ async def shared_account(vobiz_conn_id: str) -> AsyncIterator[SharedAccount]:
 
 
 def accounts_in_loop() -> int:
-    """How many shared accounts the running loop holds (none once its waits have ended)."""
+    """How many shared accounts the running loop holds."""
     return len(_accounts.get(asyncio.get_running_loop(), {}))

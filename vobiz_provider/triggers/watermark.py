@@ -1,5 +1,4 @@
-"""The event trigger's watermark: which recordings were emitted and stored, kept in Airflow's asset
-state store (Airflow 3.3), else in memory (docs/event-driven.md)."""
+"""The event trigger's watermark, kept in Airflow's asset state store, else in memory (docs/event-driven.md)."""
 
 from __future__ import annotations
 
@@ -30,8 +29,7 @@ class Watermark:
 
     @classmethod
     def starting_at(cls, instant: datetime) -> Watermark:
-        """A first start: recordings added at or after ``instant`` (floored to the second: Vobiz
-        documents ``add_time`` with whole seconds) are new."""
+        """A first start: recordings added at or after ``instant`` (floored to Vobiz's whole seconds) are new."""
         return cls(instant.astimezone(timezone.utc).replace(microsecond=0))
 
     def covers(self, recording: Recording) -> bool:
@@ -45,11 +43,7 @@ class Watermark:
         return not self.covers(recording) and recording.recording_id not in self.ahead
 
     def advance(self, listed: Sequence[Recording], stored: Iterable[str]) -> Watermark:
-        """The watermark once the recordings ``stored`` are known to be stored by Airflow.
-
-        :param listed: the recordings past the watermark (not :meth:`covers`) of the last poll, oldest first.
-        :param stored: ids emitted at least one poll ago and known to be stored.
-        """
+        """The watermark once ``stored`` (ids) are stored by Airflow; ``listed``: the last poll's, oldest first."""
         done = set(stored) | self.ahead
         add_time, ids = self.add_time, set(self.ids)
         rest = list(listed)
@@ -58,8 +52,7 @@ class Watermark:
             if recording.add_time > add_time:
                 add_time, ids = recording.add_time, set()
             ids.add(recording.recording_id)
-        # The first recording not done (its file not ready, or its event not stored yet) holds the
-        # watermark; what was done after it is remembered so a restart does not emit it twice.
+        # The first recording not done holds the watermark; what is done after it is remembered.
         ahead = frozenset(r.recording_id for r in rest if r.recording_id in done)
         return Watermark(add_time, frozenset(ids), ahead)
 
@@ -73,7 +66,7 @@ class Watermark:
 
     @classmethod
     def from_json(cls, data: Any) -> Watermark:
-        """Read a stored watermark; :class:`ValueError` for anything this version did not write."""
+        """Read a stored watermark; :class:`ValueError` for anything else."""
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             raise ValueError(f"not a watermark of version {STATE_VERSION}: {data!r:.200}")
         ids, ahead = data.get("ids"), data.get("ahead")
@@ -87,8 +80,8 @@ class Watermark:
 class WatermarkStore:
     """Loads and saves one watermark under ``key`` in the asset state store, or in memory without one.
 
-    :param state_store: the trigger's ``asset_state_store`` (``AssetStateStoreAccessors``), or None.
-    :param key: the state store key; it names the room and the recording type.
+    :param state_store: the trigger's ``asset_state_store``, or None.
+    :param key: the state store key.
     :param log: the trigger's logger.
     """
 
@@ -105,7 +98,7 @@ class WatermarkStore:
             )
 
     async def load(self) -> Watermark | None:
-        """The saved watermark, or None on a first start (or a value this version cannot read)."""
+        """The saved watermark, or None on a first start."""
         if self._store is None:
             return self._memory
         try:
